@@ -1,0 +1,399 @@
+"""One validated configuration for the float model, the fixed-point model and the RTL generator.
+
+Ref: ``shared/design/ARCHITECTURE.md`` ("One configuration, three consumers") and ``MGD.md``.
+
+An :class:`MGDConfig` is a frozen dataclass of five sections, each its own frozen dataclass:
+
+``network``  layer sizes, activation, cost
+``mgd``      the method: perturbation mode, multiplexing, Δθ (``delta``), η (``eta``), τ_x, τ_p, τ_θ,
+             cost-change form, optimizer, seed
+``noise``    hardware non-idealities studied by the papers (cost noise, update noise, device variation)
+``fixed``    number formats and shifts of the fixed-point model and of the RTL
+``task``     dataset, training length, target accuracy
+
+It is loaded from TOML (:func:`load_toml`), from a built-in preset (:func:`from_preset`) and adjusted with
+``section.field=value`` overrides (:func:`apply_overrides`); :func:`to_toml` writes it back so that
+``load_toml(to_toml(c)) == c``. Every field is checked when the dataclass is built, and a bad value raises
+:class:`ConfigError` naming the field, the value and what is allowed, before anything runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from golden_model.errors import MGDError
+
+__all__ = [
+    "ConfigError",
+    "NetworkConfig",
+    "MGDSettings",
+    "NoiseConfig",
+    "FixedConfig",
+    "TaskConfig",
+    "MGDConfig",
+    "PRESETS",
+    "from_preset",
+    "load_toml",
+    "loads_toml",
+    "to_toml",
+    "apply_overrides",
+    "resolve",
+]
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "hard_sigmoid", "hard_tanh", "clipped_relu", "linear")
+COSTS = ("mse", "l1", "cross_entropy")
+PERTURBATIONS = ("weight", "node")
+MULTIPLEXING = ("code", "walsh", "time", "frequency")
+COST_CHANGES = ("digital", "analog")
+OPTIMIZERS = ("sgd", "momentum", "adam")
+DATASETS = ("xor", "parity", "nist7x7", "digits")
+HW_ACTIVATIONS = ("hard_sigmoid", "clipped_relu", "relu", "hard_tanh")
+ROUNDINGS = ("floor", "half_up", "convergent")
+OVERFLOWS = ("saturate", "wrap")
+
+
+class ConfigError(MGDError):
+    """A configuration field holds a value that is not allowed."""
+
+
+def _fail(name: str, value: Any, allowed: str) -> None:
+    raise ConfigError(f"{name} must be {allowed}, not {value!r}")
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < lo or (hi is not None and value > hi):
+        rng = f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}"
+        _fail(name, value, rng)
+
+
+def _check_float(name: str, value: Any, lo: float, hi: float | None = None, lo_open: bool = False) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok:
+        ok = (value > lo if lo_open else value >= lo) and (hi is None or value <= hi)
+    if not ok:
+        lo_s = f"> {lo}" if lo_open else f">= {lo}"
+        _fail(name, value, f"a number {lo_s}" + (f" and <= {hi}" if hi is not None else ""))
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        _fail(name, value, "one of " + ", ".join(repr(c) for c in choices))
+
+
+# Q-format strings in ARM notation: "Q3.12" is signed with 3 integer bits, 12 fraction bits and a sign bit
+# (16 bits in all); "UQ1.7" is unsigned with 1 integer and 7 fraction bits (8 bits).
+_QFMT = re.compile(r"^(U?)Q(\d+)\.(\d+)$")
+
+
+def parse_qformat(name: str, text: Any) -> tuple[bool, int, int]:
+    """Parse ``"Q3.12"``/``"UQ1.7"`` into ``(signed, int_bits, frac_bits)``; raise :class:`ConfigError`."""
+    m = _QFMT.match(text) if isinstance(text, str) else None
+    if m is None:
+        _fail(name, text, 'a Q-format such as "Q3.12" (signed) or "UQ1.7" (unsigned)')
+    signed = m.group(1) == ""
+    int_bits, frac_bits = int(m.group(2)), int(m.group(3))
+    width = int_bits + frac_bits + int(signed)
+    if not 1 <= width <= 48:
+        _fail(name, text, "a Q-format of 1 to 48 bits in all")
+    return signed, int_bits, frac_bits
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The multilayer perceptron: ``layers[0]`` inputs, ``layers[-1]`` outputs."""
+
+    layers: tuple[int, ...] = (2, 2, 1)
+    activation: str = "sigmoid"  # hidden layers
+    output_activation: str = "sigmoid"
+    cost: str = "mse"
+    init_scale: float = 1.0  # weights ~ U(-s, s) * init_scale / sqrt(fan_in) style, see float model
+
+    def __post_init__(self) -> None:
+        layers = self.layers
+        if isinstance(layers, list):
+            object.__setattr__(self, "layers", tuple(layers))
+            layers = self.layers
+        if (not isinstance(layers, tuple) or len(layers) < 2
+                or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in layers)):
+            _fail("network.layers", self.layers, "a list of at least two positive integers")
+        _check_choice("network.activation", self.activation, ACTIVATIONS)
+        _check_choice("network.output_activation", self.output_activation, ACTIVATIONS)
+        _check_choice("network.cost", self.cost, COSTS)
+        _check_float("network.init_scale", self.init_scale, 0.0, lo_open=True)
+
+    @property
+    def n_weights(self) -> int:
+        """Number of trainable parameters (weights and biases)."""
+        return sum((a + 1) * b for a, b in zip(self.layers[:-1], self.layers[1:]))
+
+    @property
+    def n_neurons(self) -> int:
+        """Number of neurons (node-perturbation parameters): every non-input unit."""
+        return sum(self.layers[1:])
+
+
+@dataclass(frozen=True)
+class MGDSettings:
+    """The method (``MGD.md``): names follow the papers."""
+
+    perturbation: str = "weight"  # weight | node
+    multiplexing: str = "code"  # code | walsh | time | frequency
+    delta: float = 0.05  # Δθ: RMS norm of the whole perturbation vector
+    eta: float = 0.1  # η: learning rate
+    tau_x: int = 1  # steps per training sample
+    tau_p: int = 1  # steps per perturbation
+    tau_theta: int = 1  # steps per parameter update
+    cost_change: str = "digital"  # digital (baseline pass) | analog (high-pass)
+    tau_hp: float = 10.0  # high-pass time constant of the analog form, in steps
+    optimizer: str = "sgd"  # sgd | momentum | adam
+    momentum: float = 0.9  # γ of momentum
+    beta1: float = 0.9
+    beta2: float = 0.999
+    adam_eps: float = 1e-8
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        _check_choice("mgd.perturbation", self.perturbation, PERTURBATIONS)
+        _check_choice("mgd.multiplexing", self.multiplexing, MULTIPLEXING)
+        _check_float("mgd.delta", self.delta, 0.0, lo_open=True)
+        _check_float("mgd.eta", self.eta, 0.0, lo_open=True)
+        for name in ("tau_x", "tau_p", "tau_theta"):
+            _check_int(f"mgd.{name}", getattr(self, name), 1, 1 << 20)
+        _check_choice("mgd.cost_change", self.cost_change, COST_CHANGES)
+        _check_float("mgd.tau_hp", self.tau_hp, 0.0, lo_open=True)
+        _check_choice("mgd.optimizer", self.optimizer, OPTIMIZERS)
+        _check_float("mgd.momentum", self.momentum, 0.0, 1.0)
+        _check_float("mgd.beta1", self.beta1, 0.0, 1.0)
+        _check_float("mgd.beta2", self.beta2, 0.0, 1.0)
+        _check_float("mgd.adam_eps", self.adam_eps, 0.0, lo_open=True)
+        _check_int("mgd.seed", self.seed, 0, (1 << 32) - 1)
+
+
+@dataclass(frozen=True)
+class NoiseConfig:
+    """Hardware non-idealities (``MGD.md``): all zero means ideal hardware."""
+
+    cost_sigma: float = 0.0  # C_σ: Gaussian noise on every cost read
+    update_sigma: float = 0.0  # θ_σ: Gaussian noise on every parameter update
+    gain_sigma: float = 0.0  # device variation: per-neuron relative spread of activation gain
+    offset_sigma: float = 0.0  # per-neuron spread of activation input offset
+    saturation_sigma: float = 0.0  # per-neuron relative spread of the activation's saturation level
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check_float(f"noise.{f.name}", getattr(self, f.name), 0.0)
+
+
+@dataclass(frozen=True)
+class FixedConfig:
+    """Number formats and shifts of the fixed-point model and the RTL.
+
+    Formats are Q-format strings (ARM notation, see :func:`parse_qformat`). Narrowings use ``rounding``
+    and ``overflow`` unless a field says otherwise.
+    """
+
+    theta: str = "Q3.12"  # parameters θ (weights and biases)
+    activation: str = "UQ1.7"  # neuron outputs and network inputs
+    cost: str = "UQ3.12"  # cost C, C0
+    hw_activation: str = "hard_sigmoid"  # activation the hardware implements
+    amplitude_shift: int = 6  # perturbation = ±2^-amplitude_shift in θ units
+    eta_shift: int = 6  # θ ← sat(θ − round(G ≫ eta_shift)) (G in θ LSBs after its own scaling)
+    momentum_shift: int = 0  # 0 = no momentum; else M ← M − (M ≫ momentum_shift) + step
+    grad_width: int = 32  # bits of the gradient accumulator G
+    lfsr_width: int = 16  # width of every perturbation LFSR
+    rounding: str = "floor"  # floor | half_up | convergent
+    overflow: str = "saturate"  # saturate | wrap
+
+    def __post_init__(self) -> None:
+        for name in ("theta", "activation", "cost"):
+            parse_qformat(f"fixed.{name}", getattr(self, name))
+        _check_choice("fixed.hw_activation", self.hw_activation, HW_ACTIVATIONS)
+        _check_int("fixed.amplitude_shift", self.amplitude_shift, 0, 30)
+        _check_int("fixed.eta_shift", self.eta_shift, 0, 40)
+        _check_int("fixed.momentum_shift", self.momentum_shift, 0, 16)
+        _check_int("fixed.grad_width", self.grad_width, 4, 64)
+        _check_int("fixed.lfsr_width", self.lfsr_width, 3, 32)
+        _check_choice("fixed.rounding", self.rounding, ROUNDINGS)
+        _check_choice("fixed.overflow", self.overflow, OVERFLOWS)
+        _, _, frac = parse_qformat("fixed.theta", self.theta)
+        if self.amplitude_shift > frac:
+            _fail("fixed.amplitude_shift", self.amplitude_shift,
+                  f"at most the fraction bits of fixed.theta ({self.theta}: {frac}), "
+                  "or the perturbation would be smaller than one LSB")
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """What to train on, how long, and what counts as success."""
+
+    dataset: str = "xor"  # xor | parity | nist7x7 | digits
+    parity_bits: int = 4  # for dataset = parity
+    steps: int = 20000  # MGD time steps
+    target_accuracy: float = 1.0
+    eval_every: int = 100  # steps between accuracy evaluations
+    data_seed: int = 0  # seed of the data set (noise, shifts, train/test split)
+    test_fraction: float = 0.25  # for nist7x7 and digits
+
+    def __post_init__(self) -> None:
+        _check_choice("task.dataset", self.dataset, DATASETS)
+        _check_int("task.parity_bits", self.parity_bits, 2, 12)
+        _check_int("task.steps", self.steps, 1)
+        _check_float("task.target_accuracy", self.target_accuracy, 0.0, 1.0)
+        _check_int("task.eval_every", self.eval_every, 1)
+        _check_int("task.data_seed", self.data_seed, 0, (1 << 32) - 1)
+        _check_float("task.test_fraction", self.test_fraction, 0.0, 0.9)
+
+
+_SECTIONS: dict[str, type] = {
+    "network": NetworkConfig,
+    "mgd": MGDSettings,
+    "noise": NoiseConfig,
+    "fixed": FixedConfig,
+    "task": TaskConfig,
+}
+
+
+@dataclass(frozen=True)
+class MGDConfig:
+    """The whole configuration: one object for every consumer."""
+
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    mgd: MGDSettings = field(default_factory=MGDSettings)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    fixed: FixedConfig = field(default_factory=FixedConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+
+    def __post_init__(self) -> None:
+        n_in = {"xor": 2, "parity": self.task.parity_bits, "nist7x7": 49, "digits": 64}[self.task.dataset]
+        n_out = {"xor": 1, "parity": 1, "nist7x7": 4, "digits": 10}[self.task.dataset]
+        if self.network.layers[0] != n_in or self.network.layers[-1] != n_out:
+            _fail("network.layers", list(self.network.layers),
+                  f"a list starting with {n_in} inputs and ending with {n_out} outputs "
+                  f"for task.dataset = {self.task.dataset!r}")
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for name in _SECTIONS:
+            section = dataclasses.asdict(getattr(self, name))
+            out[name] = {k: list(v) if isinstance(v, tuple) else v for k, v in section.items()}
+        return out
+
+    def replace(self, **sections: Any) -> MGDConfig:
+        return dataclasses.replace(self, **sections)
+
+
+def from_dict(data: dict[str, Any]) -> MGDConfig:
+    """Build a config from nested dicts (missing fields take their defaults)."""
+    if not isinstance(data, dict):
+        _fail("config", data, "a table of sections")
+    kwargs: dict[str, Any] = {}
+    for name, values in data.items():
+        cls = _SECTIONS.get(name)
+        if cls is None:
+            _fail("config section", name, "one of " + ", ".join(repr(s) for s in _SECTIONS))
+        if not isinstance(values, dict):
+            _fail(name, values, "a table of fields")
+        known = {f.name for f in dataclasses.fields(cls)}
+        for key in values:
+            if key not in known:
+                _fail(f"{name} field", key, "one of " + ", ".join(repr(k) for k in sorted(known)))
+        kwargs[name] = cls(**values)
+    return MGDConfig(**kwargs)
+
+
+def loads_toml(text: str) -> MGDConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config is not valid TOML: {exc}") from None
+    return from_dict(data)
+
+
+def load_toml(path: str | Path) -> MGDConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file must be an existing TOML file, not {str(path)!r}")
+    return loads_toml(path.read_text())
+
+
+def to_toml(config: MGDConfig) -> str:
+    return tomli_w.dumps(config.to_dict())
+
+
+def _parse_value(text: str) -> Any:
+    """Parse an override's right-hand side as a TOML value; bare words become strings."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(config: MGDConfig, overrides: list[str] | tuple[str, ...]) -> MGDConfig:
+    """Apply ``section.field=value`` overrides (value in TOML syntax; bare words are strings)."""
+    data = config.to_dict()
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name:
+            _fail("--set", item, "of the form section.field=value, e.g. mgd.eta=0.2")
+        if section not in data:
+            _fail("--set section", section, "one of " + ", ".join(repr(s) for s in data))
+        if name not in data[section]:
+            _fail(f"--set {section} field", name, "one of " + ", ".join(repr(k) for k in sorted(data[section])))
+        data[section][name] = _parse_value(value.strip())
+    return from_dict(data)
+
+
+def _preset(**sections: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return sections
+
+
+# Built-in presets. Sizes are chosen to train reliably (see the reproduction results in the README).
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    # Paper 1's XOR: 2-2-1 sigmoid MLP, MSE, Δθ = 0.05, η = 0.1, τ's = 1, code multiplexing.
+    "xor": _preset(
+        network={"layers": [2, 2, 1], "activation": "sigmoid", "output_activation": "sigmoid", "cost": "mse"},
+        mgd={"delta": 0.05, "eta": 0.1, "tau_x": 1, "tau_p": 1, "tau_theta": 1},
+        task={"dataset": "xor", "steps": 20000, "target_accuracy": 1.0},
+    ),
+    "parity4": _preset(
+        network={"layers": [4, 8, 1], "activation": "sigmoid", "output_activation": "sigmoid", "cost": "mse"},
+        mgd={"delta": 0.05, "eta": 0.2, "tau_x": 1, "tau_p": 1, "tau_theta": 1},
+        task={"dataset": "parity", "parity_bits": 4, "steps": 100000, "target_accuracy": 1.0,
+              "eval_every": 500},
+    ),
+    "nist7x7": _preset(
+        network={"layers": [49, 4, 4], "activation": "sigmoid", "output_activation": "sigmoid", "cost": "mse"},
+        mgd={"delta": 0.05, "eta": 0.2, "tau_x": 1, "tau_p": 1, "tau_theta": 1},
+        task={"dataset": "nist7x7", "steps": 100000, "target_accuracy": 0.8, "eval_every": 1000},
+    ),
+    "digits": _preset(
+        network={"layers": [64, 32, 10], "activation": "sigmoid", "output_activation": "sigmoid",
+                 "cost": "mse"},
+        mgd={"delta": 0.01, "eta": 0.01, "tau_x": 100, "tau_p": 1, "tau_theta": 100, "optimizer": "adam"},
+        task={"dataset": "digits", "steps": 300000, "target_accuracy": 0.85, "eval_every": 5000},
+    ),
+}
+
+
+def from_preset(name: str) -> MGDConfig:
+    if name not in PRESETS:
+        _fail("preset", name, "one of " + ", ".join(repr(p) for p in PRESETS))
+    return from_dict(PRESETS[name])
+
+
+def resolve(preset: str | None = None, config_file: str | Path | None = None,
+            overrides: list[str] | tuple[str, ...] = ()) -> MGDConfig:
+    """The config a command runs on: a preset or a TOML file (not both; default preset ``xor``),
+    then ``--set`` overrides in order."""
+    if preset is not None and config_file is not None:
+        raise ConfigError("give either --preset or --config, not both")
+    base = load_toml(config_file) if config_file is not None else from_preset(preset or "xor")
+    return apply_overrides(base, overrides)

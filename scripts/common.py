@@ -1,0 +1,22 @@
+"""Arguments and helpers shared by several ``mgd`` subcommands (no logic of the toolkit itself)."""
+
+from __future__ import annotations
+
+import argparse
+
+from golden_model.config import MGDConfig, PRESETS, resolve
+
+__all__ = ["add_config_args", "config_from_args"]
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    """``--preset NAME``, ``--config FILE.toml`` and repeated ``--set section.field=value``."""
+    g = parser.add_argument_group("configuration")
+    g.add_argument("--preset", choices=sorted(PRESETS), help="built-in configuration (default: xor)")
+    g.add_argument("--config", metavar="FILE.toml", help="configuration file")
+    g.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                   help="override one field, e.g. --set mgd.eta=0.2 (repeatable)")
+
+
+def config_from_args(args: argparse.Namespace) -> MGDConfig:
+    return resolve(args.preset, args.config, args.overrides)
