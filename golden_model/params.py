@@ -1,0 +1,70 @@
+"""Canonical layout of an MLP's parameters, shared by the float model, the fixed-point model and the RTL.
+
+Ref: ``docs/fixed_point_spec.md`` ("Parameter order").
+
+The flat parameter vector θ is ordered layer by layer, neuron by neuron, the neuron's input weights first
+and its bias last: for layer ``l`` with ``n_in`` inputs and ``n_out`` neurons, weight ``W_l[j, i]`` sits at
+``offset_l + j * (n_in + 1) + i`` and bias ``b_l[j]`` at ``offset_l + j * (n_in + 1) + n_in``. Neurons (the
+node-perturbation parameters) are ordered layer by layer, ``neuron_offset_l + j``. Weight-mode sign lane
+``k`` belongs to parameter ``k``; node-mode lane ``k`` to neuron ``k``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["ParamLayout", "init_theta"]
+
+
+@dataclass(frozen=True)
+class ParamLayout:
+    """Where each layer's weights, biases and neurons sit in the flat vectors."""
+
+    layers: tuple[int, ...]
+
+    @property
+    def n_params(self) -> int:
+        return sum((a + 1) * b for a, b in zip(self.layers[:-1], self.layers[1:]))
+
+    @property
+    def n_neurons(self) -> int:
+        return sum(self.layers[1:])
+
+    def param_offsets(self) -> list[int]:
+        """Start of each layer's block of ``n_out * (n_in + 1)`` parameters."""
+        out, pos = [], 0
+        for a, b in zip(self.layers[:-1], self.layers[1:]):
+            out.append(pos)
+            pos += (a + 1) * b
+        return out
+
+    def neuron_offsets(self) -> list[int]:
+        out, pos = [], 0
+        for b in self.layers[1:]:
+            out.append(pos)
+            pos += b
+        return out
+
+    def unflatten(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Per layer, a view of shape ``(n_out, n_in + 1)``: weights in columns ``:n_in``, bias last."""
+        return [theta[o:o + (a + 1) * b].reshape(b, a + 1)
+                for o, a, b in zip(self.param_offsets(), self.layers[:-1], self.layers[1:])]
+
+    def flatten(self, blocks: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([np.asarray(b).reshape(-1) for b in blocks])
+
+
+def init_theta(layers: tuple[int, ...], seed: int, scale: float = 1.0) -> np.ndarray:
+    """Initial parameters, float64 in canonical order: weights and biases ~ U(-1, 1) * scale / sqrt(n_in + 1).
+
+    Seeded by ``seed`` alone (``numpy.random.default_rng(seed)``), so the float model, the fixed-point model
+    (which quantises this vector) and the RTL's reset values all start from the same point.
+    """
+    layout = ParamLayout(tuple(layers))
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for a, b in zip(layout.layers[:-1], layout.layers[1:]):
+        blocks.append(rng.uniform(-1.0, 1.0, size=(b, a + 1)) * scale / np.sqrt(a + 1))
+    return layout.flatten(blocks)
