@@ -1,0 +1,58 @@
+"""The named hardware blocks that ``mgd generate`` and ``mgd synth`` build.
+
+A :class:`Block` says how to add its parameters to a command line and how to build the Amaranth component
+from them; both commands share this table, so a block added here can be generated and synthesized.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from amaranth.lib import wiring
+
+__all__ = ["Block", "BLOCKS", "add_block_args", "build_block"]
+
+
+@dataclass(frozen=True)
+class Block:
+    name: str
+    help: str
+    add_args: Callable[[argparse.ArgumentParser], None]
+    # Returns the component, the Verilog top-module name and the parameters that define it.
+    build: Callable[[argparse.Namespace], tuple[wiring.Component, str, dict[str, Any]]]
+
+
+def _sign_bank_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lanes", type=int, default=64, help="number of sign lanes (default 64)")
+    p.add_argument("--width", type=int, default=16, help="LFSR width of every lane, 3..32 (default 16)")
+    p.add_argument("--seed", type=int, default=1, help="base seed, non-zero, < 2**width (default 1)")
+
+
+def _sign_bank_build(a: argparse.Namespace) -> tuple[wiring.Component, str, dict[str, Any]]:
+    from rtl.lfsr import SignBank
+
+    bank = SignBank(lanes=a.lanes, width=a.width, seed=a.seed)
+    return bank, "sign_bank", {"block": "sign-bank", "lanes": a.lanes, "width": a.width, "seed": a.seed,
+                               "lane_seeds": bank.seeds}
+
+
+BLOCKS: dict[str, Block] = {
+    "sign-bank": Block("sign-bank", "LFSR perturbation-sign bank (rtl.lfsr.SignBank)",
+                       _sign_bank_args, _sign_bank_build),
+}
+
+
+def add_block_args(parser: argparse.ArgumentParser) -> None:
+    """One sub-parser per block under ``parser``, each with the block's own parameters."""
+    sub = parser.add_subparsers(dest="block", metavar="BLOCK", required=True)
+    for block in BLOCKS.values():
+        p = sub.add_parser(block.name, help=block.help, description=block.help)
+        block.add_args(p)
+        p.set_defaults(block_spec=block)
+
+
+def build_block(args: argparse.Namespace) -> tuple[wiring.Component, str, dict[str, Any]]:
+    return args.block_spec.build(args)
