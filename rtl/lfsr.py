@@ -14,6 +14,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model import lfsr as twin
+from rtl._validate import rejecting
 
 __all__ = ["LFSR", "SignBank"]
 
@@ -49,8 +50,9 @@ class LFSR(wiring.Component):
     """
 
     def __init__(self, *, width: int, seed: int) -> None:
-        self._mask = twin.taps_mask(width)
-        twin.lane_seeds(1, width, seed)  # validates the seed with the twin's message
+        with rejecting(self):
+            self._mask = twin.taps_mask(width)
+            twin.lane_seeds(1, width, seed)  # validates the seed with the twin's message
         self._width = width
         self._seed = seed
         super().__init__({"advance": In(1), "state": Out(width), "bit": Out(1)})
@@ -100,7 +102,8 @@ class SignBank(wiring.Component):
     """
 
     def __init__(self, *, lanes: int, width: int = 16, seed: int = 1) -> None:
-        self._model = twin.SignBank(lanes=lanes, width=width, seed=seed)
+        with rejecting(self):
+            self._model = twin.SignBank(lanes=lanes, width=width, seed=seed)
         self._lanes = lanes
         self._width = width
         self._seed = seed

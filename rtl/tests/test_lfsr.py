@@ -71,7 +71,7 @@ def test_sign_bank_matches_twin():
     _simulate(dut, bench)
 
 
-@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
+@pytest.mark.filterwarnings("error::amaranth.hdl.UnusedElaboratable")
 def test_component_parameters_are_validated():
     with pytest.raises(twin.LFSRError, match="LFSR seed must be a non-zero integer below 2\\*\\*8, not 0"):
         LFSR(width=8, seed=0)
