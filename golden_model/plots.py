@@ -17,11 +17,14 @@ __all__ = ["plot_learning_curves"]
 def plot_learning_curves(results: dict[str, TrainResult], path: str | Path) -> None:
     """Cost and test accuracy against step, one line per labelled result (e.g. golden model vs RTL)."""
     fig, (ax_c, ax_a) = plt.subplots(1, 2, figsize=(10, 4))
-    for label, r in results.items():
+    # later curves dashed and thinner, so that identical curves (golden model vs RTL) both stay visible
+    styles = [{"lw": 3.0, "alpha": 0.6}] + [{"lw": 1.2, "ls": "--"}] * max(0, len(results) - 1)
+    for (label, r), style in zip(results.items(), styles):
         steps = [p.step for p in r.curve]
-        ax_c.plot(steps, [p.cost for p in r.curve], label=label)
-        ax_a.plot(steps, [p.test_accuracy for p in r.curve], label=label)
-    ax_c.set(xlabel="step", ylabel="mean cost", yscale="log", title="cost")
+        ax_c.plot(steps, [p.cost for p in r.curve], label=label, **style)
+        ax_a.plot(steps, [p.test_accuracy for p in r.curve], label=label, **style)
+    ax_c.set(xlabel="step", ylabel="mean cost", title="cost")
+    ax_c.set_yscale("symlog", linthresh=1e-4)  # the fixed-point cost can reach exactly 0
     ax_a.set(xlabel="step", ylabel="test accuracy", ylim=(0, 1.05), title="accuracy")
     for ax in (ax_c, ax_a):
         ax.grid(alpha=0.3)

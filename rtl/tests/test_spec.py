@@ -1,0 +1,50 @@
+"""rtl.spec.hardware_spec: configs the spatial RTL cannot build are refused before generation."""
+
+from __future__ import annotations
+
+import pytest
+
+from golden_model.errors import MGDError
+from rtl.core import MGDCore
+from rtl.tests._support import config_of
+from rtl.spec import MAX_SPATIAL_PARAMS, RTLConfigError, hardware_spec
+
+
+def _config(*overrides: str, preset: str = "xor"):
+    return config_of(*overrides, preset=preset)
+
+
+def test_presets_build():
+    for preset in ("xor", "parity4"):
+        hardware_spec(_config(preset=preset))
+    hardware_spec(_config("mgd.optimizer=sgd", "network.layers=[49,4,4]", preset="nist7x7"))  # 220 parameters: still spatial
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["network.layers=[2,80,1]"],
+     rf"network.layers must be a network of at most {MAX_SPATIAL_PARAMS} parameters for the spatial core "
+     r"\(this one has 321; use the folded style\), not \[2, 80, 1\]"),
+    (["fixed.theta=Q20.20", "fixed.grad_width=64"],
+     r"fixed.theta must be a Q-format of at most 32 bits for the RTL, not 'Q20.20'"),
+    (["fixed.cost=UQ10.30", "fixed.grad_width=64"], r"fixed.cost must be a Q-format of at most 32 bits for the RTL, not 'UQ10.30'"),
+])
+def test_rtl_rejects_with_field_allowed_value(overrides, message):
+    with pytest.raises(RTLConfigError, match=message):
+        hardware_spec(_config(*overrides))
+    with pytest.raises(RTLConfigError, match=message):  # and so does the core, before elaborating anything
+        MGDCore.from_config(_config(*overrides))
+
+
+def test_lfsr_too_narrow_for_the_lanes():
+    with pytest.raises(RTLConfigError, match=r"fixed.lfsr_width must be at least 14 for 220 sign lanes "
+                                             r"\(64 steps apart\), not 8"):
+        hardware_spec(_config("fixed.lfsr_width=8", "mgd.optimizer=sgd", "mgd.perturbation=weight", "network.layers=[49,4,4]", preset="nist7x7"))
+
+
+@pytest.mark.parametrize("overrides", [
+    ["network.cost=cross_entropy"], ["mgd.multiplexing=walsh"], ["noise.cost_sigma=0.1"],
+    ["fixed.grad_width=8"], ["mgd.tau_theta=1000000", "fixed.grad_width=20"],
+])
+def test_what_the_fixed_model_rejects_is_rejected_too(overrides):
+    with pytest.raises(MGDError, match=r" must be .*, not "):
+        MGDCore.from_config(_config(*overrides))

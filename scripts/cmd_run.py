@@ -1,0 +1,38 @@
+"""``mgd run``: the main job on a config (default: the embedded ``xor`` preset).
+
+Golden model → RTL trained in Verilator with a bit-exact check at every update → synthesis → one summary
+with the hardware time to train (logic: :mod:`testbench.flow`). Exits 0 only when the RTL was bit-exact.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from scripts.common import add_config_args, config_from_args
+
+NAME = "run"
+HELP = "main job: train the core on the RTL bit-exactly, synthesize it, print hardware time to train"
+ORDER = 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from testbench.flow import main_job
+
+    config = config_from_args(args)
+    result = main_job(config, args.out, target=args.target, sim=args.sim, progress=not args.quiet)
+    print()
+    for line in result.summary_lines():
+        print(line)
+    print(f"report      {args.out}/summary.md, summary.json, learning_curve.png, synth/{args.target}/")
+    return 0 if result.ok else 1
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    add_config_args(parser)
+    parser.add_argument("--target", default="ecp5-25k", choices=["ice40-up5k", "ecp5-25k", "ecp5-85k"],
+                        help="synthesis target (default: ecp5-25k)")
+    parser.add_argument("--sim", default="verilator", choices=["verilator", "icarus"],
+                        help="simulator for the RTL training run (default: verilator)")
+    parser.add_argument("--out", default="out/run", help="report folder (default: out/run)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(func=_run)

@@ -1,0 +1,204 @@
+"""Co-simulation of the generated MGD core against the fixed-point golden model (Icarus or Verilator).
+
+This is the logic behind ``mgd cosim`` and ``mgd train --backend rtl``; the cocotb side is
+:mod:`testbench.core_tests`. One call = generate the core's Verilog for a config (refusing configs the RTL
+cannot build, before anything runs), build the simulation model once per Verilog (:mod:`testbench.runner`
+caches by hash), run the bench, and read back its figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from golden_model.config import MGDConfig, to_toml
+from golden_model.results import CurvePoint, TrainResult
+from testbench import runner
+
+__all__ = ["TOP", "CosimResult", "generate", "run_cosim", "train", "ideal_cycles_per_step"]
+
+TOP = "mgd_core"
+TEST_MODULE = "testbench.core_tests"
+
+
+@dataclass
+class CosimResult:
+    """Figures of one co-simulation run."""
+
+    config_name: str
+    sim: str
+    steps: int
+    updates_compared: int
+    params_compared: int
+    bit_exact: bool
+    mismatch: str | None
+    latency: int
+    cycles_per_step: float | None  # busy cycles per step of the free-running phase (no pauses)
+    bound_cycles_per_step: float  # ideal schedule (ideal_cycles_per_step), = (T+1+latency)/T if τ_x = τ_θ = T
+    checked_steps_per_s: float | None  # with a bit-exact comparison after every update
+    checked_cycles_per_s: float | None
+    checked_rtl_cycles_per_s: float | None  # the same cycles over the time spent in the simulator only
+    free_steps_per_s: float | None  # free-running (one long run, compared at its end)
+    free_cycles_per_s: float | None
+    build_s: float
+    sim_s: float
+    final: list[float] = field(default_factory=list)  # cost, train accuracy, test accuracy of the RTL's θ
+    curve: list[list[float]] = field(default_factory=list)
+    sat_events: int = 0
+    waves: str | None = None
+
+    def summary(self) -> str:
+        cps = (f"{self.cycles_per_step:.3f} (ideal {self.bound_cycles_per_step:.3f}, latency {self.latency})"
+               if self.cycles_per_step is not None else f"n/a (no free-running steps; latency {self.latency})")
+        status = "bit-exact" if self.bit_exact else f"MISMATCH: {self.mismatch}"
+        speed = ""
+        if self.checked_steps_per_s:
+            speed = (f" checked={self.checked_steps_per_s:.0f} steps/s {self.checked_cycles_per_s:.0f} cycles/s")
+        if self.free_steps_per_s:
+            speed += f" free={self.free_steps_per_s:.0f} steps/s {self.free_cycles_per_s:.0f} cycles/s"
+        acc = f" train_acc={self.final[1]:.3f}" if self.final else ""
+        return (f"cosim config={self.config_name} sim={self.sim} steps={self.steps} "
+                f"updates_compared={self.updates_compared} params_compared={self.params_compared} "
+                f"cycles_per_step={cps}"
+                f"{speed}{acc} {status}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def ideal_cycles_per_step(config: MGDConfig, latency: int, start: int, steps: int) -> float:
+    """Cycles per step of an ideal one-pass-per-clock schedule of steps ``[start, start + steps)``.
+
+    Every pass (each step's perturbed pass, plus a baseline pass where the spec asks for one) takes one
+    clock, and every θ update (and the end of the run) waits ``latency`` cycles for the pipeline to drain.
+    With τ_x = τ_θ = T that is the issue's bound, ``(T + 1 + latency) / T``.
+    """
+    m = config.mgd
+    cycles = 0
+    for n in range(start, start + steps):
+        cycles += 1 + (n == 0 or n % m.tau_x == 0 or n % m.tau_theta == 0)
+        if (n + 1) % m.tau_theta == 0:
+            cycles += latency
+    if (start + steps) % m.tau_theta:
+        cycles += latency
+    return cycles / steps
+
+
+# The waveform format each simulator writes here: Icarus dumps FST (cocotb's dump module); Verilator VCD,
+# because its FST writer needs the lz4 headers, which the toolchain does not install.
+WAVE_FORMATS = {"icarus": "fst", "verilator": "vcd"}
+
+
+def _config_digest(config: MGDConfig) -> str:
+    """Digest of the config and of every RTL and golden-model source: a cached Verilog is reused only when
+    neither changed."""
+    h = hashlib.sha256(to_toml(config).encode())
+    root = Path(__file__).resolve().parent.parent
+    for src in sorted([*root.glob("rtl/*.py"), *root.glob("golden_model/*.py")]):
+        h.update(src.name.encode())
+        h.update(src.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def generate(config: MGDConfig, out_dir: str | Path | None = None) -> tuple[Path, int]:
+    """Write the core's Verilog for ``config``; return ``(verilog path, pipeline latency)``.
+
+    Raises the :class:`~golden_model.errors.MGDError` of a config the RTL cannot build.
+    """
+    from rtl.core import MGDCore, core_inputs
+    from rtl.generate import write_verilog
+
+    core_inputs(config)  # validates first, before anything is written
+    out = Path(out_dir) if out_dir is not None else runner.BUILD_ROOT / "verilog" / _config_digest(config)
+    path = out / f"{TOP}.v"
+    meta = out / "params.json"
+    if path.exists() and meta.exists() and json.loads(meta.read_text()).get("config") == to_toml(config):
+        return path, int(json.loads(meta.read_text())["latency"])
+    core = MGDCore.from_config(config)  # built only when it is elaborated, so none is left unused
+    write_verilog(core, TOP, out, {"block": "core", "config": to_toml(config), "latency": core.latency,
+                                   "theta0": [int(v) for v in core.theta0]})
+    return path, core.latency
+
+
+def run_cosim(config: MGDConfig, sim: str, steps: int, *, name: str = "config", free_steps: int = 0,
+              eval_every: int = 0, waves: str | Path | None = None,
+              hardware: MGDConfig | None = None) -> CosimResult:
+    """Co-simulate ``steps`` checked steps (+ ``free_steps`` free-running) of ``config`` in ``sim``.
+
+    ``hardware`` (default ``config``) is the config the Verilog is generated from; a different one is how
+    the tests prove that the bench catches hardware that is not the model.
+    """
+    reason = runner.simulator_missing(sim)
+    if reason is not None:
+        raise RuntimeError(f"simulator {sim} is not available: {reason}")
+    tau = config.mgd.tau_theta
+    free_steps = -(-free_steps // tau) * tau  # whole update blocks, so cycles/step is exact
+    verilog, latency = generate(hardware if hardware is not None else config)
+    t0 = time.perf_counter()
+    build_dir = runner.build(sim, [verilog], TOP, waves=waves is not None)
+    build_s = time.perf_counter() - t0
+    tag = f"{_config_digest(config)}-{steps}-{free_steps}-{eval_every}-{time.time_ns()}"
+    cfg_file = build_dir / f"config-{tag}.toml"
+    cfg_file.write_text(to_toml(config))
+    result_file = build_dir / f"result-{tag}.json"
+    env = {"MGD_COSIM_CONFIG": str(cfg_file), "MGD_COSIM_STEPS": str(steps),
+           "MGD_COSIM_FREE_STEPS": str(free_steps), "MGD_COSIM_EVAL_EVERY": str(eval_every),
+           "MGD_COSIM_RESULT": str(result_file)}
+    t0 = time.perf_counter()
+    error = None
+    try:
+        runner.run(sim, build_dir, TOP, TEST_MODULE, env=env, waves=waves is not None)
+    except AssertionError as exc:
+        error = str(exc)
+    sim_s = time.perf_counter() - t0
+    if not result_file.exists():
+        raise RuntimeError(f"the {sim} bench wrote no result ({result_file}): {error}")
+    r = json.loads(result_file.read_text())
+    mismatch = r.get("mismatch") or (error if error else None)
+    wave_out = None
+    if waves is not None:
+        found = sorted(build_dir.glob("*.fst")) + sorted(build_dir.glob("*.vcd"))
+        if found:
+            wave_out = str(Path(waves))
+            shutil.copyfile(max(found, key=lambda p: p.stat().st_mtime), wave_out)
+    cw, cs = r.get("checked_wall_s"), r.get("checked_cycles", 0)
+    fw, fc, fs = r.get("free_wall_s"), r.get("free_cycles"), r.get("free_steps")
+    return CosimResult(
+        config_name=name, sim=sim, steps=r["steps"], updates_compared=r["updates_compared"],
+        params_compared=r["params_compared"], bit_exact=mismatch is None, mismatch=mismatch, latency=latency,
+        cycles_per_step=(fc / fs) if fs else None,
+        bound_cycles_per_step=ideal_cycles_per_step(config, latency, r["steps"] - fs, fs) if fs else float("nan"),
+        checked_steps_per_s=(steps / cw) if cw else None, checked_cycles_per_s=(cs / cw) if cw else None,
+        checked_rtl_cycles_per_s=(cs / r["checked_rtl_wall_s"]) if r.get("checked_rtl_wall_s") else None,
+        free_steps_per_s=(fs / fw) if fw else None, free_cycles_per_s=(fc / fw) if fw else None,
+        build_s=build_s, sim_s=sim_s, final=r.get("final", []), curve=r.get("curve", []),
+        sat_events=r.get("sat_events", 0), waves=wave_out)
+
+
+def train(config: MGDConfig, progress: bool = True) -> TrainResult:
+    """``mgd train --backend rtl``: train on the generated core in Verilator, θ checked bit for bit.
+
+    Runs ``task.steps`` steps, evaluating the RTL's θ every ``task.eval_every`` steps (with the golden
+    forward pass on the RTL's θ, which the bench has just proved equal to the model's), and fails with the
+    first mismatch if the RTL ever leaves the golden model.
+    """
+    if progress:
+        print(f"rtl: generating and building the core (Verilator), then {config.task.steps} steps ...",
+              flush=True)
+    t0 = time.perf_counter()
+    r = run_cosim(config, "verilator", config.task.steps, name="train", eval_every=config.task.eval_every)
+    wall = time.perf_counter() - t0
+    if not r.bit_exact:
+        raise AssertionError(f"RTL left the golden model: {r.mismatch}")
+    curve = [CurvePoint(int(p[0]), float(p[1]), float(p[2]), float(p[3])) for p in r.curve]
+    target = config.task.target_accuracy
+    hit = next((p.step for p in curve if p.test_accuracy >= target), None)
+    if progress:
+        print(r.summary(), flush=True)
+    return TrainResult("rtl", config, r.steps, wall, curve, hit,
+                       {"cosim": {k: v for k, v in r.to_dict().items() if k != "curve"}})
