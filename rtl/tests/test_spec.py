@@ -23,7 +23,7 @@ def test_presets_build():
 @pytest.mark.parametrize("overrides, message", [
     (["network.layers=[2,80,1]"],
      rf"network.layers must be a network of at most {MAX_SPATIAL_PARAMS} parameters for the spatial core "
-     r"\(this one has 321; use the folded style\), not \[2, 80, 1\]"),
+     r"\(this one has 321; the folded style for larger networks is not built yet\), not \[2, 80, 1\]"),
     (["fixed.theta=Q20.20", "fixed.grad_width=64"],
      r"fixed.theta must be a Q-format of at most 32 bits for the RTL, not 'Q20.20'"),
     (["fixed.cost=UQ10.30", "fixed.grad_width=64"], r"fixed.cost must be a Q-format of at most 32 bits for the RTL, not 'UQ10.30'"),
