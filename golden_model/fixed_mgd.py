@@ -173,6 +173,26 @@ def update(theta: np.ndarray, G: np.ndarray, M: np.ndarray, spec: FixedSpec) -> 
     return spec.theta.fit(theta - v), M
 
 
+
+class _Schedule(NamedTuple):
+    """Per-step controller sequence of a chunk of steps (arrays over the steps)."""
+
+    ns: np.ndarray
+    lfsr: np.ndarray
+    signs: np.ndarray
+    samples: np.ndarray
+    baseline: np.ndarray
+    updated: np.ndarray
+
+    def fill(self, tr: Trace) -> None:
+        """Write the sequence into the matching fields of a trace of the same steps."""
+        tr.n[:] = self.ns
+        tr.sample[:] = self.samples
+        tr.baseline[:] = self.baseline
+        tr.sign_bits[:] = self.lfsr & 1
+        tr.lfsr[:] = self.lfsr
+        tr.updated[:] = self.updated
+
 class FixedMGD:
     """The fixed-point MGD core (see the module docstring for the API).
 
@@ -352,6 +372,17 @@ class FixedMGD:
             out[i] = bank.state
         return out
 
+    def _schedule(self, steps: int) -> _Schedule:
+        """The θ-independent part of steps ``n .. n + steps - 1``: the controller's sequence of the spec
+        (LFSR states and signs, sample index, baseline and update flags), shared by both fast paths."""
+        spec = self.spec
+        ns = np.arange(self.n, self.n + steps, dtype=np.int64)
+        lfsr = self._lane_states(self.n, steps)
+        return _Schedule(
+            ns=ns, lfsr=lfsr, signs=1 - 2 * (lfsr & 1), samples=(ns // spec.tau_x) % self.n_train,
+            baseline=(ns == 0) | (ns % spec.tau_x == 0) | (ns % spec.tau_theta == 0),
+            updated=(ns + 1) % spec.tau_theta == 0)
+
     def _run_chunk(self, steps: int, record: bool) -> Trace | None:
         """The fast path for one chunk (see :meth:`run`). Same arithmetic as :meth:`step`, reorganised:
 
@@ -367,13 +398,8 @@ class FixedMGD:
         """
         spec, lay = self.spec, self.layout
         n0 = self.n
-        ns = np.arange(n0, n0 + steps, dtype=np.int64)
-        # --- θ-independent precomputation: signs, samples, flags
-        lfsr = self._lane_states(n0, steps)
-        signs = 1 - 2 * (lfsr & 1)
-        samples = (ns // spec.tau_x) % self.n_train
-        baseline = (ns == 0) | (ns % spec.tau_x == 0) | (ns % spec.tau_theta == 0)
-        updated = (ns + 1) % spec.tau_theta == 0
+        sched = self._schedule(steps)
+        signs, samples, baseline, updated = sched.signs, sched.samples, sched.baseline, sched.updated
         weight_mode = spec.perturbation == "weight"
         pert = signs * (spec.weight_amplitude if weight_mode else spec.node_amplitude)
         corr_signs = signs if weight_mode else signs[:, self._param_neuron]
@@ -486,12 +512,7 @@ class FixedMGD:
         self.n = n0 + steps
         if tr is None:
             return None
-        tr.n[:] = ns
-        tr.sample[:] = samples
-        tr.baseline[:] = baseline
-        tr.sign_bits[:] = lfsr & 1
-        tr.lfsr[:] = lfsr
-        tr.updated[:] = updated
+        sched.fill(tr)
         return tr
 
     def _run_chunk_scalar(self, steps: int, record: bool) -> Trace | None:
@@ -501,16 +522,11 @@ class FixedMGD:
         :meth:`step` (``test_fixed_mgd.py::test_fast_path_bit_identical_to_reference``)."""
         spec, lay = self.spec, self.layout
         n0 = self.n
-        ns = np.arange(n0, n0 + steps, dtype=np.int64)
-        lfsr = self._lane_states(n0, steps)
-        signs_np = 1 - 2 * (lfsr & 1)
-        samples_np = (ns // spec.tau_x) % self.n_train
-        baseline_np = (ns == 0) | (ns % spec.tau_x == 0) | (ns % spec.tau_theta == 0)
-        updated_np = (ns + 1) % spec.tau_theta == 0
+        sched = self._schedule(steps)
         weight_mode = spec.perturbation == "weight"
         amp = spec.weight_amplitude if weight_mode else spec.node_amplitude
-        signs = signs_np.tolist()
-        samples, baseline, updated = samples_np.tolist(), baseline_np.tolist(), updated_np.tolist()
+        signs = sched.signs.tolist()
+        samples, baseline, updated = sched.samples.tolist(), sched.baseline.tolist(), sched.updated.tolist()
         tr = Trace.empty(steps, spec.n_lanes, self.n_params, self._config_toml) if record else None
 
         A_f, T_f, rnd = spec.A_f, spec.T_f, spec.rounding
@@ -621,12 +637,7 @@ class FixedMGD:
         self.n = n0 + steps
         if tr is None:
             return None
-        tr.n[:] = ns
-        tr.sample[:] = samples_np
-        tr.baseline[:] = baseline_np
-        tr.sign_bits[:] = lfsr & 1
-        tr.lfsr[:] = lfsr
-        tr.updated[:] = updated_np
+        sched.fill(tr)
         return tr
 
     def run_reference(self, steps: int) -> Trace:
