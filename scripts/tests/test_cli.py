@@ -54,3 +54,23 @@ def test_generate_bad_parameter_writes_nothing(tmp_path, capsys):
 
 def test_parser_builds():
     assert build_parser().prog == "mgd"
+
+
+def test_trace_write_and_compare(tmp_path, capsys):
+    a, b, c = (str(tmp_path / f"{n}.npz") for n in "abc")
+    assert main(["trace", "write", "--preset", "xor", "--steps", "300", "--out", a]) == 0
+    assert main(["trace", "write", "--preset", "xor", "--steps", "300", "--out", b]) == 0
+    assert main(["trace", "compare", a, b]) == 0
+    assert "identical: 300 steps" in capsys.readouterr().out
+    assert main(["trace", "write", "--preset", "xor", "--steps", "300", "--set", "fixed.eta_shift=4",
+                 "--out", c]) == 0
+    assert main(["trace", "compare", a, c]) == 1
+    out = capsys.readouterr().out
+    assert "MISMATCH" in out and "theta:" in out and "step 0 index 0: expected" in out
+
+
+def test_trace_errors(tmp_path, capsys):
+    assert main(["trace", "write", "--steps", "0", "--out", str(tmp_path / "x.npz")]) == 2
+    assert capsys.readouterr().err == "mgd: error: --steps must be a positive integer, not 0\n"
+    assert main(["trace", "compare", str(tmp_path / "none.npz"), str(tmp_path / "none.npz")]) == 2
+    assert "trace file must be an existing .npz file" in capsys.readouterr().err
