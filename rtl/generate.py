@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +21,26 @@ from amaranth.lib import wiring
 
 __all__ = ["to_verilog", "write_verilog"]
 
+# A 49-input neuron's sum is a chain of ~50 nested operators per term, and Amaranth's netlist transforms
+# recurse through it: a 49-4-4 core overflows Python's default limit of 1000 frames. Pure-Python frames of
+# CPython 3.11 do not use the C stack, so a higher limit while converting is safe.
+_CONVERT_RECURSION_LIMIT = 50_000
+
+
+@contextmanager
+def _deep_recursion() -> Iterator[None]:
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, _CONVERT_RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
 
 def to_verilog(component: wiring.Component, name: str) -> str:
     """Verilog text of ``component`` with top module ``name`` (no source locations: reproducible)."""
-    return verilog.convert(component, name=name, emit_src=False)
+    with _deep_recursion():
+        return verilog.convert(component, name=name, emit_src=False)
 
 
 def write_verilog(component: wiring.Component, name: str, out_dir: str | Path,

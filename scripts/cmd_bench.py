@@ -23,6 +23,8 @@ ORDER = 80
 SECTIONS: list[tuple[str, str]] = [
     ("float", "golden_model.bench:float_steps_per_second"),
     ("fixed", "golden_model.fixed_bench:fixed_steps_per_second"),
+    ("cosim", "testbench.bench:cosim_throughput"),
+    ("synth", "testbench.bench:synth_per_target"),
 ]
 
 

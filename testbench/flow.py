@@ -46,6 +46,8 @@ class MainJobResult:
     synth: dict[str, Any]
     backprop: dict[str, Any]
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # targets tried before ``synth["target"]`` that the design does not fit: target -> message
+    synth_does_not_fit: dict[str, str] = field(default_factory=dict)
 
     @property
     def fmax_mhz(self) -> float:
@@ -79,6 +81,7 @@ class MainJobResult:
             "cycles_per_step": self.cosim.get("cycles_per_step"),
             "ideal_cycles_per_step": self.cosim.get("bound_cycles_per_step"),
             "synth_target": self.synth["target"],
+            "synth_does_not_fit": self.synth_does_not_fit,
             "fmax_mhz": self.fmax_mhz,
             "lut": s.get("lut"), "ff": s.get("ff"), "dsp": s.get("dsp"), "bram": s.get("bram"),
             "hardware_time_to_target_s": self.hardware_time_s,
@@ -144,12 +147,18 @@ def _write_markdown(result: MainJobResult, path: Path) -> None:
 
 
 def main_job(config: MGDConfig, out_dir: str | Path, *, target: str = "ecp5-25k", sim: str = "verilator",
-             free_steps: int = 2000, backprop_repeats: int = 5, progress: bool = True) -> MainJobResult:
-    """Run the four stages for ``config`` and write the report folder ``out_dir``."""
+             free_steps: int = 2000, backprop_repeats: int = 5, progress: bool = True,
+             fallback_targets: tuple[str, ...] = ()) -> MainJobResult:
+    """Run the four stages for ``config`` and write the report folder ``out_dir``.
+
+    ``fallback_targets``: when the core does not fit ``target``, synthesize for these in order instead (the
+    parts it did not fit are kept in ``MainJobResult.synth_does_not_fit``); without them (``mgd run``) a
+    design that does not fit raises :class:`rtl.synthesis.DoesNotFitError`.
+    """
     from golden_model.fixed_mgd import train as train_fixed
     from golden_model.sklearn_reference import time_to_accuracy
     from rtl.core import MGDCore
-    from rtl.synthesis import synthesize
+    from rtl.synthesis import DoesNotFitError, synthesize
     from golden_model.plots import plot_learning_curves
     from testbench.cosim import run_cosim
 
@@ -179,12 +188,22 @@ def main_job(config: MGDConfig, out_dir: str | Path, *, target: str = "ecp5-25k"
         mismatch = "the RTL's learning curve differs from the golden model's"
     say(f"      {r.summary()}")
 
-    say(f"[3/4] synthesis: Yosys + nextpnr for {target}")
     t0 = time.perf_counter()
-    report = synthesize(core, "mgd_core", target, out / "synth" / target,
-                        params={"block": "core", "config": to_toml(config)},
-                        progress=(lambda stage: say(f"      {stage} ...")) if progress else None,
-                        command="mgd run")
+    not_fit: dict[str, str] = {}
+    tried = (target, *fallback_targets)
+    for i, tgt in enumerate(tried):
+        say(f"[3/4] synthesis: Yosys + nextpnr for {tgt}")
+        try:
+            report = synthesize(core if i == 0 else MGDCore.from_config(config), "mgd_core", tgt,
+                                out / "synth" / tgt, params={"block": "core", "config": to_toml(config)},
+                                progress=(lambda stage: say(f"      {stage} ...")) if progress else None,
+                                command="mgd run")
+            break
+        except DoesNotFitError as exc:
+            if i == len(tried) - 1:
+                raise
+            not_fit[tgt] = str(exc)
+            say(f"      does not fit: {exc}")
     stages["synth"] = time.perf_counter() - t0
 
     say(f"[4/4] backprop reference: scikit-learn MLPClassifier, {backprop_repeats} seeds")
@@ -198,7 +217,7 @@ def main_job(config: MGDConfig, out_dir: str | Path, *, target: str = "ecp5-25k"
         backprop={"median_time_s": bp.median_time_s, "solve_rate": bp.solve_rate, "times_s": list(bp.times_s),
                   "epochs": list(bp.epochs), "final_accuracy": list(bp.final_accuracy),
                   "hidden_layers": list(bp.hidden_layers), "activation": bp.activation},
-        stage_seconds=stages)
+        stage_seconds=stages, synth_does_not_fit=not_fit)
     (out / "summary.json").write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
     _write_markdown(result, out / "summary.md")
     plot_learning_curves({"golden model (fixed)": golden, f"RTL ({sim})": rtl}, out / "learning_curve.png")

@@ -1,0 +1,50 @@
+"""``mgd compare``: hardware time to the target accuracy vs backprop on a CPU, for XOR, 4-bit parity and
+NIST7x7 (49-2-4, the smallest NIST7x7 network that trains; its spatial core does not fit an ECP5 part, which
+the table reports), in one run.
+
+Each task is one main job (:func:`testbench.flow.main_job`: golden model, RTL in Verilator bit-exact at every
+update, synthesis, scikit-learn backprop); the logic and the task list are in :mod:`testbench.bench`.
+Writes ``compare.json`` and ``compare.md`` (and each task's own report folder) into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "compare"
+HELP = "hardware time to target accuracy (RTL + synthesis) vs scikit-learn backprop, per task, in one table"
+ORDER = 5
+
+
+def _run(args: argparse.Namespace) -> int:
+    from testbench.bench import compare
+
+    rows = compare(args.out, args.task or None, target=args.target,
+                   fallback_targets=args.fallback_target or ("ecp5-85k",), sim=args.sim, free_steps=args.free_steps,
+                   backprop_repeats=args.backprop_repeats, progress=not args.quiet)
+    print()
+    print((Path(args.out) / "compare.md").read_text(encoding="utf-8"))
+    # a core that fits no part is a figure, not a failure; an RTL that is not bit-exact is a failure
+    return 0 if all(r.get("bit_exact", True) for r in rows) else 1
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    from testbench.bench import COMPARE_TASKS
+
+    parser.add_argument("--task", action="append", choices=list(COMPARE_TASKS),
+                        help="run only this task (repeatable; default: xor, parity4, nist7x7 (49-2-4); "
+                             "nist7x7-49-4-4 reaches 0.9; neither NIST7x7 core fits an ECP5 part)")
+    parser.add_argument("--target", default="ecp5-25k", choices=["ice40-up5k", "ecp5-25k", "ecp5-85k"],
+                        help="synthesis target whose Fmax sets the hardware time (default: ecp5-25k)")
+    parser.add_argument("--fallback-target", action="append", choices=["ice40-up5k", "ecp5-25k", "ecp5-85k"],
+                        help="larger part for a core that does not fit --target (repeatable; default: ecp5-85k)")
+    parser.add_argument("--sim", default="verilator", choices=["verilator", "icarus"],
+                        help="simulator for the RTL training runs (default: verilator)")
+    parser.add_argument("--free-steps", type=int, default=2000,
+                        help="free-running steps after training to measure cycles/step (default: 2000)")
+    parser.add_argument("--backprop-repeats", type=int, default=3,
+                        help="scikit-learn seeds per task (default: 3)")
+    parser.add_argument("--out", default="out/compare", help="output folder (default: out/compare)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(func=_run)
