@@ -495,12 +495,7 @@ class FixedMGD:
                         minimum(maximum(theta, th_lo, out=theta), th_hi, out=theta)
                 G.fill(0)
             if tr is not None:
-                tr.C0[i] = C0
-                tr.C[i] = C
-                tr.C_hat[i] = C_hat
-                tr.theta[i] = theta
-                tr.G[i] = G
-                tr.M[i] = M
+                tr.record(i, C0=C0, C=C, C_hat=C_hat, theta=theta, G=G, M=M)
         # --- write back the state
         if weight_mode:
             self.theta[:] = theta
@@ -619,12 +614,7 @@ class FixedMGD:
                     M_list = M_np.tolist()
                 G = [0] * len(G)
             if tr is not None:
-                tr.C0[i] = C0
-                tr.C[i] = C
-                tr.C_hat[i] = C_hat
-                tr.theta[i] = theta
-                tr.G[i] = G
-                tr.M[i] = M_np
+                tr.record(i, C0=C0, C=C, C_hat=C_hat, theta=theta, G=G, M=M_np)
         self.theta[:] = theta
         self.G[:] = G
         self.M = np.array(M_np, dtype=np.int64)

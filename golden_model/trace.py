@@ -79,6 +79,11 @@ class Trace:
         kw = {name: np.concatenate([getattr(p, name) for p in parts]) for name in TRACE_FIELDS}
         return cls(**kw, config=parts[0].config if parts else "")
 
+    def record(self, i: int, *, C0: int, C: int, C_hat: int, theta, G, M) -> None:
+        """Store the registers after step row ``i`` (the step-dependent part of a row)."""
+        self.C0[i], self.C[i], self.C_hat[i] = C0, C, C_hat
+        self.theta[i], self.G[i], self.M[i] = theta, G, M
+
     def save(self, path: str | Path) -> None:
         """Write a compressed ``.npz`` with every field and the config TOML."""
         np.savez_compressed(path, **self.arrays(), config=np.array(self.config))
