@@ -193,6 +193,44 @@ class _Schedule(NamedTuple):
         tr.lfsr[:] = self.lfsr
         tr.updated[:] = self.updated
 
+
+class _FastConstants(NamedTuple):
+    """Constants both fast paths derive from the spec (Python ints). The activation is computed as
+    ``y = clamp((z + add) >> sh, act_lo, act_hi)`` for floor/half_up rounding, and through ``round_shift``
+    plus ``off`` when ``conv`` (convergent)."""
+
+    A_f: int
+    T_f: int
+    rnd: str
+    one: int
+    sh: int
+    off: int
+    conv: bool
+    add: int
+    act_lo: int
+    act_hi: int
+    c_shift: int
+    mse: bool
+    c_hi: int
+    c_wrap: bool
+    k_eta: int
+    eta_add: int
+
+    @classmethod
+    def of(cls, spec: FixedSpec) -> _FastConstants:
+        A_f, T_f, rnd = spec.A_f, spec.T_f, spec.rounding
+        one = 1 << A_f
+        hs = spec.hw_activation == "hard_sigmoid"
+        sh = T_f + 2 if hs else T_f
+        off = one >> 1 if hs else 0
+        act_lo, act_hi = spec.activation_range()
+        k_eta = spec.k_eta
+        return cls(A_f=A_f, T_f=T_f, rnd=rnd, one=one, sh=sh, off=off, conv=rnd == "convergent",
+                   add=(off << sh) + ((1 << (sh - 1)) if rnd == "half_up" else 0),
+                   act_lo=int(act_lo), act_hi=int(act_hi), c_shift=spec.cost_frac_exact - spec.C_f,
+                   mse=spec.cost_kind == "mse", c_hi=spec.cost_fmt.max_int, c_wrap=spec.overflow == "wrap",
+                   k_eta=k_eta, eta_add=(1 << (k_eta - 1)) if (rnd == "half_up" and k_eta > 0) else 0)
+
 class FixedMGD:
     """The fixed-point MGD core (see the module docstring for the API).
 
@@ -405,8 +443,8 @@ class FixedMGD:
         corr_signs = signs if weight_mode else signs[:, self._param_neuron]
         tr = Trace.empty(steps, spec.n_lanes, self.n_params, self._config_toml) if record else None
 
-        A_f, T_f, rnd = spec.A_f, spec.T_f, spec.rounding
-        one = 1 << A_f
+        (A_f, T_f, rnd, one, sh, off, conv, add, act_lo, act_hi, c_shift, mse, c_hi, c_wrap, k_eta,
+         eta_add) = _FastConstants.of(spec)
         i64 = np.int64
         # U: per layer [input, 2**A_f], then the output layer; both rows
         sizes = [n + 1 for n in spec.layers[:-1]]
@@ -431,19 +469,7 @@ class FixedMGD:
                   for o, n_in, n_out in zip(lay.param_offsets(), spec.layers[:-1], spec.layers[1:])]
         node_rows = [slice(o, o + b) for o, b in zip(lay.neuron_offsets(), spec.layers[1:])]
         G, M = self.G, self.M
-        # activation: y = clamp((z + add) >> sh, lo, hi) for floor/half_up; convergent via round_shift
-        hs = spec.hw_activation == "hard_sigmoid"
-        sh = T_f + 2 if hs else T_f
-        off = one >> 1 if hs else 0
-        conv = rnd == "convergent"
-        add = (off << sh) + ((1 << (sh - 1)) if rnd == "half_up" else 0)
-        act_lo, act_hi = (i64(v) for v in spec.activation_range())
-        c_shift = spec.cost_frac_exact - spec.C_f
-        mse = spec.cost_kind == "mse"
-        c_hi = spec.cost_fmt.max_int
-        c_wrap = spec.overflow == "wrap"
-        k_eta = spec.k_eta
-        eta_add = (1 << (k_eta - 1)) if (rnd == "half_up" and k_eta > 0) else 0
+        act_lo, act_hi = i64(act_lo), i64(act_hi)
         momentum = spec.k_m > 0
         th_lo, th_hi = i64(spec.theta.min_int), i64(spec.theta.max_int)
         th_wrap = spec.overflow == "wrap"
@@ -524,20 +550,8 @@ class FixedMGD:
         samples, baseline, updated = sched.samples.tolist(), sched.baseline.tolist(), sched.updated.tolist()
         tr = Trace.empty(steps, spec.n_lanes, self.n_params, self._config_toml) if record else None
 
-        A_f, T_f, rnd = spec.A_f, spec.T_f, spec.rounding
-        one = 1 << A_f
-        hs = spec.hw_activation == "hard_sigmoid"
-        sh = T_f + 2 if hs else T_f
-        off = one >> 1 if hs else 0
-        conv = rnd == "convergent"
-        add = (off << sh) + ((1 << (sh - 1)) if rnd == "half_up" else 0)
-        act_lo, act_hi = spec.activation_range()
-        c_shift = spec.cost_frac_exact - spec.C_f
-        mse = spec.cost_kind == "mse"
-        c_hi = spec.cost_fmt.max_int
-        c_wrap = spec.overflow == "wrap"
-        k_eta = spec.k_eta
-        eta_add = (1 << (k_eta - 1)) if (rnd == "half_up" and k_eta > 0) else 0
+        (A_f, T_f, rnd, one, sh, off, conv, add, act_lo, act_hi, c_shift, mse, c_hi, c_wrap, k_eta,
+         eta_add) = _FastConstants.of(spec)
         simple_update = not (conv or spec.overflow == "wrap")  # else the generic update() on arrays
         k_m = spec.k_m
         m_lo, m_hi = -(1 << (spec.momentum_width - 1)), (1 << (spec.momentum_width - 1)) - 1
