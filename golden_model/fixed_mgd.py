@@ -690,7 +690,8 @@ def train(config: MGDConfig, progress: bool = True, *, stop_at_target: bool = Fa
             model.run(m, record=False)
             bar.update(m)
             _eval()
-            bar.set_postfix(acc=f"{curve[-1].train_accuracy:.3f}", cost=f"{curve[-1].cost:.4g}")
+            bar.set_postfix(acc=f"{curve[-1].train_accuracy:.3f}", cost=f"{curve[-1].cost:.4g}",
+                            refresh=False)  # repaint at tqdm's own pace, not every eval
     wall = time.perf_counter() - t0
     extra = {
         "spec": model.spec.describe(),
