@@ -5,16 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from golden_model.plots import pyplot as _plt, save_figure
+
 __all__ = ["plot_all"]
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_gradient_quality(gq: dict[str, Any], path: Path) -> None:
@@ -40,9 +33,7 @@ def plot_gradient_quality(gq: dict[str, Any], path: Path) -> None:
             ylabel=f"τ_θ for cos ≥ {gq['cos_target']}", title="time to estimate the gradient")
     ax2.legend(fontsize=8)
     ax2.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_width_scaling(ws: dict[str, Any], path: Path) -> None:
@@ -66,9 +57,7 @@ def plot_width_scaling(ws: dict[str, Any], path: Path) -> None:
         if a.get_legend_handles_labels()[0]:
             a.legend(fontsize=7)
         a.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_backprop_comparison(bp: dict[str, Any], path: Path) -> None:
@@ -84,9 +73,7 @@ def plot_backprop_comparison(bp: dict[str, Any], path: Path) -> None:
     ax.set(ylim=(0, 1.18), ylabel="final test accuracy", title="MGD vs backprop, same network and η")
     ax.legend(loc="upper center", ncol=2)
     ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_all(results: dict[str, Any], out: Path) -> None:

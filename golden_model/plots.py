@@ -1,22 +1,36 @@
-"""PNG plots written by the command line (matplotlib, headless)."""
+"""PNG plots (matplotlib, headless, imported only when a plot is made): the learning curves, and the two
+helpers every plotting module of the toolkit uses, :func:`pyplot` and :func:`save_figure`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import matplotlib
+from golden_model.results import TrainResult
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+__all__ = ["pyplot", "save_figure", "plot_learning_curves"]
 
-from golden_model.results import TrainResult  # noqa: E402
 
-__all__ = ["plot_learning_curves"]
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the headless Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig: Any, path: str | Path) -> None:
+    """Lay out, write as PNG (120 dpi) and close ``fig``."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    pyplot().close(fig)
 
 
 def plot_learning_curves(results: dict[str, TrainResult], path: str | Path) -> None:
     """Cost and test accuracy against step, one line per labelled result (e.g. golden model vs RTL)."""
-    fig, (ax_c, ax_a) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax_c, ax_a) = pyplot().subplots(1, 2, figsize=(10, 4))
     # later curves dashed and thinner, so that identical curves (golden model vs RTL) both stay visible
     styles = [{"lw": 3.0, "alpha": 0.6}] + [{"lw": 1.2, "ls": "--"}] * max(0, len(results) - 1)
     for (label, r), style in zip(results.items(), styles):
@@ -29,6 +43,4 @@ def plot_learning_curves(results: dict[str, TrainResult], path: str | Path) -> N
     for ax in (ax_c, ax_a):
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)

@@ -138,16 +138,13 @@ def min_widths(rows: list[dict[str, Any]]) -> dict[str, dict[str, int | None]]:
 def write_report(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path]:
     """Write ``width_sweep.png`` (share of seeds reaching the target and mean final test accuracy vs width),
     ``width_sweep.md`` (minimum widths and the per-width table) and ``width_sweep.json`` (also every run)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from golden_model.plots import pyplot, save_figure
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table = summarize(rows)
     mins = min_widths(table)
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, (ax0, ax1) = pyplot().subplots(1, 2, figsize=(11, 4.5))
     for key in mins:
         mine = sorted((r for r in table if f"{r['preset']}/{r['mode']}" == key), key=lambda r: r["width"])
         w = [r["width"] for r in mine]
@@ -160,10 +157,8 @@ def write_report(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path]
         ax.grid(alpha=0.3)
     ax1.legend(fontsize=8)
     fig.suptitle("fixed-point MGD: training vs weight width")
-    fig.tight_layout()
     png = out / "width_sweep.png"
-    fig.savefig(png, dpi=120)
-    plt.close(fig)
+    save_figure(fig, png)
     seeds = sorted({r["seed"] for r in rows})
     lines = ["# Fixed-point MGD: weight width sweep", "",
              f"Seeds {seeds}; a width *trains* a task when at least half of them reach the target test "
