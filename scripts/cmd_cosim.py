@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from scripts.common import add_config_args, config_from_args
+from scripts.common import add_config_args, check_count, config_from_args
 
 NAME = "cosim"
 HELP = "co-simulate the generated MGD core (Icarus or Verilator) bit for bit against the golden model"
@@ -22,10 +22,8 @@ def _run(args: argparse.Namespace) -> int:
     from scripts.cli import UsageError
     from testbench.cosim import run_cosim
 
-    if args.steps < 1:
-        raise UsageError(f"--steps must be a positive integer, not {args.steps}")
-    if args.free_steps < 0:
-        raise UsageError(f"--free-steps must be a non-negative integer, not {args.free_steps}")
+    check_count("--steps", args.steps)
+    check_count("--free-steps", args.free_steps, minimum=0)
     from testbench.cosim import WAVE_FORMATS
 
     wanted = "vcd" if args.vcd else "fst" if args.fst else None

@@ -10,6 +10,7 @@ import os
 
 from golden_model.config import PRESETS
 from scripts.cli import UsageError
+from scripts.common import check_count
 
 NAME = "sweep"
 HELP = "sweep the fixed-point weight width and report the minimum width that trains each task"
@@ -37,8 +38,7 @@ def _run(args: argparse.Namespace) -> int:
     for m in modes:
         if m not in ("weight", "node"):
             raise UsageError(f"--modes must be 'weight', 'node' or both, not {m!r}")
-    if args.jobs < 1:
-        raise UsageError(f"--jobs must be a positive integer, not {args.jobs}")
+    check_count("--jobs", args.jobs)
     rows = width_sweep(presets, _ints(args.widths, "--widths", 2, 48), modes, tuple(args.overrides),
                        seeds=_ints(args.seeds, "--seeds", 0, (1 << 32) - 1), jobs=args.jobs,
                        progress=not args.quiet)

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from scripts.cli import UsageError
-from scripts.common import add_config_args, config_from_args
+from scripts.common import add_config_args, check_count, config_from_args
 
 NAME = "trace"
 HELP = "write the fixed-point model's per-step trace (.npz), or compare two traces bit for bit"
@@ -21,8 +21,7 @@ ORDER = 25
 def _write(args: argparse.Namespace) -> int:
     from golden_model.fixed_mgd import FixedMGD
 
-    if args.steps < 1:
-        raise UsageError(f"--steps must be a positive integer, not {args.steps}")
+    check_count("--steps", args.steps)
     config = config_from_args(args)
     trace = FixedMGD(config).run(args.steps)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import argparse
 
 from golden_model.config import MGDConfig, PRESETS, resolve
 
-__all__ = ["add_config_args", "config_from_args"]
+__all__ = ["add_config_args", "config_from_args", "check_count"]
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -20,3 +20,12 @@ def add_config_args(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> MGDConfig:
     return resolve(args.preset, args.config, args.overrides)
+
+
+def check_count(option: str, value: int, minimum: int = 1) -> None:
+    """Refuse an integer option below ``minimum`` (1: positive, 0: non-negative) with the usual message."""
+    from scripts.cli import UsageError
+
+    if value < minimum:
+        kind = "positive" if minimum == 1 else "non-negative" if minimum == 0 else f">= {minimum}"
+        raise UsageError(f"{option} must be a {kind} integer, not {value}")
