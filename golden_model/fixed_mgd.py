@@ -15,10 +15,12 @@ API (what RTL testbenches and the CLI call)
 ``.lane_seeds``           reset states of the sign-bank lanes (the RTL's LFSR reset values)
 ``.quantized_dataset()``  ``QuantizedData(x_train, t_train, x_test, t_test)``: the sample ROM, int64
 ``.step() -> StepState``  one step, the reference path (readable, follows the spec line by line)
-``.run(steps, record=True, *, path="auto") -> Trace | None``
-                          ``steps`` steps on the fast path (bit-identical to ``step()``, tested), returning
+``.run(steps, record=True) -> Trace | None``
+                          ``steps`` steps on the compiled fast path (:mod:`golden_model.fixed_kernel`,
+                          bit-identical to ``step()``, tested), returning
                           the per-step :class:`~golden_model.trace.Trace` (state after each step); calls
                           continue from the current state, so a bench can run in slices
+``.warm_up()``            load the compiled kernel before timing anything (state unchanged)
 ``.run_reference(steps) -> Trace``  the same from ``step()`` calls (slow, for cross-checks)
 ``.state() -> StepState`` current registers: n (steps done), θ, G, M, C, C0, C_hat, sign bits, LFSR, sample
 ``.predict(x_q)``         unperturbed inference of integer inputs
@@ -56,7 +58,6 @@ Controller sequence (spec "One step n"), for step n:
 
 from __future__ import annotations
 
-import operator
 import time
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -65,6 +66,7 @@ import numpy as np
 
 from golden_model.config import MGDConfig, to_toml
 from golden_model.errors import MGDError
+from golden_model.fixed_kernel import KernelSpec, run_steps
 from golden_model.fixed_network import FixedSpec, cost, forward, quantize_data
 from golden_model.lfsr import SignBank, bank_spacing, taps_mask
 from golden_model.params import init_theta
@@ -78,8 +80,6 @@ __all__ = ["FixedMGD", "StepState", "QuantizedData", "correlate", "update", "the
 _CHUNK = 4096
 # Widest LFSR whose whole m-sequence the fast path tabulates (2**20 states, 8 MiB).
 _TABLE_MAX_WIDTH = 20
-# Networks up to this many parameters take the Python-integer fast path (see _run_chunk_scalar).
-_SCALAR_MAX_PARAMS = 16
 _SEQ_CACHE: dict[tuple[int, int], np.ndarray] = {}
 
 
@@ -174,62 +174,38 @@ def update(theta: np.ndarray, G: np.ndarray, M: np.ndarray, spec: FixedSpec) -> 
 
 
 
+class _LaneStates(NamedTuple):
+    """LFSR state of every lane over a chunk of steps, without materialising the (steps, lanes) array:
+    lane ``p`` during step ``i`` is ``table[(offsets[i] + phase[p]) % len(table)]``."""
+
+    table: np.ndarray
+    offsets: np.ndarray
+    phase: np.ndarray
+
+    def array(self) -> np.ndarray:
+        """The states as an int64 (steps, lanes) array."""
+        return self.table[(self.offsets[:, None] + self.phase[None, :]) % len(self.table)]
+
+
 class _Schedule(NamedTuple):
     """Per-step controller sequence of a chunk of steps (arrays over the steps)."""
 
     ns: np.ndarray
-    lfsr: np.ndarray
-    signs: np.ndarray
+    lanes: _LaneStates
     samples: np.ndarray
     baseline: np.ndarray
     updated: np.ndarray
 
     def fill(self, tr: Trace) -> None:
         """Write the sequence into the matching fields of a trace of the same steps."""
+        lfsr = self.lanes.array()
         tr.n[:] = self.ns
         tr.sample[:] = self.samples
         tr.baseline[:] = self.baseline
-        tr.sign_bits[:] = self.lfsr & 1
-        tr.lfsr[:] = self.lfsr
+        tr.sign_bits[:] = lfsr & 1
+        tr.lfsr[:] = lfsr
         tr.updated[:] = self.updated
 
-
-class _FastConstants(NamedTuple):
-    """Constants both fast paths derive from the spec (Python ints). The activation is computed as
-    ``y = clamp((z + add) >> sh, act_lo, act_hi)`` for floor/half_up rounding, and through ``round_shift``
-    plus ``off`` when ``conv`` (convergent)."""
-
-    A_f: int
-    T_f: int
-    rnd: str
-    one: int
-    sh: int
-    off: int
-    conv: bool
-    add: int
-    act_lo: int
-    act_hi: int
-    c_shift: int
-    mse: bool
-    c_hi: int
-    c_wrap: bool
-    k_eta: int
-    eta_add: int
-
-    @classmethod
-    def of(cls, spec: FixedSpec) -> _FastConstants:
-        A_f, T_f, rnd = spec.A_f, spec.T_f, spec.rounding
-        one = 1 << A_f
-        hs = spec.hw_activation == "hard_sigmoid"
-        sh = T_f + 2 if hs else T_f
-        off = one >> 1 if hs else 0
-        act_lo, act_hi = spec.activation_range()
-        k_eta = spec.k_eta
-        return cls(A_f=A_f, T_f=T_f, rnd=rnd, one=one, sh=sh, off=off, conv=rnd == "convergent",
-                   add=(off << sh) + ((1 << (sh - 1)) if rnd == "half_up" else 0),
-                   act_lo=int(act_lo), act_hi=int(act_hi), c_shift=spec.cost_frac_exact - spec.C_f,
-                   mse=spec.cost_kind == "mse", c_hi=spec.cost_fmt.max_int, c_wrap=spec.overflow == "wrap",
-                   k_eta=k_eta, eta_add=(1 << (k_eta - 1)) if (rnd == "half_up" and k_eta > 0) else 0)
 
 class FixedMGD:
     """The fixed-point MGD core (see the module docstring for the API).
@@ -265,6 +241,13 @@ class FixedMGD:
             p0 += n_in + 1
         self._param_neuron = np.array(neuron, dtype=np.int64)
         self._param_input = np.array(pos, dtype=np.int64)
+        # what the compiled kernel takes: contiguous sample ROM, layer sizes, the spec as ints, and the
+        # length of its per-pass buffer (every layer's input and bias slot, then the output)
+        self._X = np.ascontiguousarray(self.data.x_train)
+        self._T = np.ascontiguousarray(self.data.t_train)
+        self._layers = np.array(spec.layers, dtype=np.int64)
+        self._kernel_spec = KernelSpec.of(spec)
+        self._u_len = p0 + spec.layers[-1]
         self._config_toml = to_toml(config)
         self.reset()
 
@@ -354,293 +337,100 @@ class FixedMGD:
         return self.state()
 
     # ---- the fast path ---------------------------------------------------------------------------------
-    def run(self, steps: int, record: bool = True, *, path: str = "auto") -> Trace | None:
+    def run(self, steps: int, record: bool = True) -> Trace | None:
         """Run ``steps`` steps on the fast path; bit-identical to calling :meth:`step` ``steps`` times.
 
-        Precomputes per chunk everything that does not depend on θ (LFSR states, signs, samples, baseline
-        and update flags), then runs the steps either on Python integers (``path="scalar"``, the default
-        for networks of at most ``_SCALAR_MAX_PARAMS`` parameters) or with the baseline and perturbed passes
-        as one NumPy batch of two (``path="numpy"``). Returns the :class:`Trace` of these steps if
-        ``record``.
+        Per chunk of steps, precomputes everything that does not depend on θ (LFSR states, signs, samples,
+        baseline and update flags), then runs the passes, correlation and update in the compiled kernel
+        (:mod:`golden_model.fixed_kernel`). Returns the :class:`Trace` of these steps if ``record``.
         """
-        if path not in ("auto", "scalar", "numpy"):
-            raise MGDError(f"run path must be 'auto', 'scalar' or 'numpy', not {path!r}")
         parts = []
         done = 0
         while done < steps:
             m = min(_CHUNK, steps - done)
-            if path == "auto":
-                path = "scalar" if self.n_params <= _SCALAR_MAX_PARAMS else "numpy"
-            chunk = self._run_chunk_scalar if path == "scalar" else self._run_chunk
-            parts.append(chunk(m, record))
+            parts.append(self._run_chunk(m, record))
             done += m
         if not record:
             return None
         return Trace.concatenate(parts) if parts else Trace.empty(0, self.spec.n_lanes, self.n_params,
                                                                    self._config_toml)
 
-    def _lane_states(self, n0: int, steps: int) -> np.ndarray:
-        """LFSR state of every lane for steps ``n0 .. n0 + steps - 1`` (int64, (steps, lanes)); the bank is
-        left in the state of the last of them.
+    def _lane_states(self, n0: int, steps: int) -> _LaneStates:
+        """LFSR state of every lane for steps ``n0 .. n0 + steps - 1``; the bank is left in the state of the
+        last of them.
 
-        Every lane is the one m-sequence at phase ``i * spacing`` (``golden_model.lfsr``), so after ``c``
-        advances lane ``i`` is ``seq[(c + i * spacing) % P]``: one table lookup instead of a loop, used when
+        Every lane is the one m-sequence at phase ``p * spacing`` (``golden_model.lfsr``), so after ``c``
+        advances lane ``p`` is ``seq[(c + p * spacing) % P]``: a table lookup instead of a loop, used when
         the bank is where the schedule says it is (it is unless a caller wrote ``bank.state``); else the
-        bank is stepped one step at a time.
+        bank is stepped one step at a time and its states are the table.
         """
         spec, bank = self.spec, self.bank
         tau_p = spec.tau_p
-        seq = None
         if spec.lfsr_width <= _TABLE_MAX_WIDTH:
             seq = _msequence(spec.lfsr_width, int(self.lane_seeds[0]))
-        if seq is not None:
-            period = len(seq)
             phase = np.arange(spec.n_lanes, dtype=np.int64) * bank_spacing(spec.n_lanes, spec.lfsr_width)
             now = max(n0 - 1, 0) // tau_p
-            if np.array_equal(seq[(now + phase) % period], bank.state):
+            if np.array_equal(seq[(now + phase) % len(seq)], bank.state):
                 counts = np.arange(n0, n0 + steps, dtype=np.int64) // tau_p
-                out = seq[(counts[:, None] + phase[None, :]) % period]
-                bank.state = out[-1].copy()
-                return out
+                bank.state = seq[(counts[-1] + phase) % len(seq)]
+                return _LaneStates(seq, counts, phase)
         out = np.empty((steps, spec.n_lanes), dtype=np.int64)
         for i in range(steps):
             n = n0 + i
             if n > 0 and n % tau_p == 0:
                 bank.advance()
             out[i] = bank.state
-        return out
+        lanes = np.arange(spec.n_lanes, dtype=np.int64)
+        return _LaneStates(out.ravel(), np.arange(steps, dtype=np.int64) * spec.n_lanes, lanes)
 
     def _schedule(self, steps: int) -> _Schedule:
         """The θ-independent part of steps ``n .. n + steps - 1``: the controller's sequence of the spec
-        (LFSR states and signs, sample index, baseline and update flags), shared by both fast paths."""
+        (LFSR states, sample index, baseline and update flags)."""
         spec = self.spec
         ns = np.arange(self.n, self.n + steps, dtype=np.int64)
-        lfsr = self._lane_states(self.n, steps)
         return _Schedule(
-            ns=ns, lfsr=lfsr, signs=1 - 2 * (lfsr & 1), samples=(ns // spec.tau_x) % self.n_train,
+            ns=ns, lanes=self._lane_states(self.n, steps), samples=(ns // spec.tau_x) % self.n_train,
             baseline=(ns == 0) | (ns % spec.tau_x == 0) | (ns % spec.tau_theta == 0),
             updated=(ns + 1) % spec.tau_theta == 0)
 
+    def warm_up(self) -> None:
+        """Load the compiled kernel now (from Numba's on-disk cache, a fraction of a second; compiling it,
+        the first time on a machine, ≈4 s), so that the first :meth:`run` is as fast as the rest (benches
+        call this before they time anything). Runs zero steps: the state does not change."""
+        none = np.zeros(0, dtype=np.int64)
+        flags = np.zeros(0, dtype=bool)
+        sched = _Schedule(none, _LaneStates(self.lane_seeds, none, none), none, flags, flags)
+        self._kernel(sched, np.zeros(self._u_len, dtype=np.int64), np.zeros((0, 3), dtype=np.int64), None)
+
+    def _kernel(self, sched: _Schedule, u0: np.ndarray, costs: np.ndarray,
+                tr: Trace | None) -> tuple[int, int, int]:
+        """:func:`golden_model.fixed_kernel.run_steps` on the registers, in place, for ``sched``'s steps;
+        returns ``(C0, C, C_hat)``."""
+        none = np.zeros((0, self.n_params), dtype=np.int64)
+        rec = (none, none, none) if tr is None else (tr.theta, tr.G, tr.M)
+        return run_steps(self.theta, self.G, self.M, u0, self.C0, self._X, self._T, *sched.lanes,
+                         sched.samples, sched.baseline, sched.updated, self._layers, self._param_neuron,
+                         self._param_input, self._kernel_spec, costs, *rec)
+
     def _run_chunk(self, steps: int, record: bool) -> Trace | None:
-        """The fast path for one chunk (see :meth:`run`). Same arithmetic as :meth:`step`, reorganised:
-
-        * one buffer ``U`` (2 rows: baseline, perturbed) holds every layer's input with a constant
-          ``2**A_f`` column for the bias, so a layer is one batched matrix-vector product, and ``U[0]`` is
-          the node-mode correlator's input vector;
-        * weight mode: θ lives in row 0 of ``W2``, row 1 is θ + perturbation; node mode: the perturbation
-          is added to row 1 of z;
-        * the baseline pass runs every step (when the spec takes none, θ and the sample are those of the
-          last baseline, so it recomputes the same values and ``C0`` is not overwritten);
-        * G's overflow handling is skipped: :meth:`FixedSpec.from_config` proved |G| stays within
-          ``grad_width`` for τ_θ steps, so ``fit`` is the identity there.
-        """
-        spec, lay = self.spec, self.layout
-        n0 = self.n
+        """One chunk of :meth:`run`: the controller sequence from :meth:`_schedule`, then the compiled
+        kernel on the registers, in place."""
+        spec = self.spec
         sched = self._schedule(steps)
-        signs, samples, baseline, updated = sched.signs, sched.samples, sched.baseline, sched.updated
-        weight_mode = spec.perturbation == "weight"
-        pert = signs * (spec.weight_amplitude if weight_mode else spec.node_amplitude)
-        corr_signs = signs if weight_mode else signs[:, self._param_neuron]
-        tr = Trace.empty(steps, spec.n_lanes, self.n_params, self._config_toml) if record else None
-
-        (A_f, T_f, rnd, one, sh, off, conv, add, act_lo, act_hi, c_shift, mse, c_hi, c_wrap, k_eta,
-         eta_add) = _FastConstants.of(spec)
-        i64 = np.int64
-        # U: per layer [input, 2**A_f], then the output layer; both rows
-        sizes = [n + 1 for n in spec.layers[:-1]]
-        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
-        U = np.full((2, starts[-1] + spec.layers[-1]), one, dtype=i64)
+        u0 = np.zeros(self._u_len, dtype=np.int64)
         if self._inputs is not None:
-            U[:] = self._inputs[:starts[-1]].tolist() + [0] * spec.layers[-1]
-        x_slot = U[:, :spec.layers[0]]
-        outs = [U[:, starts[li + 1]:starts[li + 1] + spec.layers[li + 1]] for li in range(len(sizes))]
-        ins = [U[:, starts[li]:starts[li] + sizes[li]] for li in range(len(sizes))]
-        U0_param = self._param_input
-        # θ storage: weight mode row 0 of W2 (row 1 = perturbed), node mode θ itself
-        if weight_mode:
-            W2 = np.empty((2, self.n_params), dtype=i64)
-            W2[0] = self.theta
-            theta = W2[0]
-            src = W2
-        else:
-            theta = self.theta
-            src = theta[None, :]
-        blocks = [src[:, o:o + (n_in + 1) * n_out].reshape(src.shape[0], n_out, n_in + 1)
-                  for o, n_in, n_out in zip(lay.param_offsets(), spec.layers[:-1], spec.layers[1:])]
-        node_rows = [slice(o, o + b) for o, b in zip(lay.neuron_offsets(), spec.layers[1:])]
-        G, M = self.G, self.M
-        act_lo, act_hi = i64(act_lo), i64(act_hi)
-        momentum = spec.k_m > 0
-        th_lo, th_hi = i64(spec.theta.min_int), i64(spec.theta.max_int)
-        th_wrap = spec.overflow == "wrap"
-        X, Tt = self.data.x_train, self.data.t_train
-        t_rows = Tt[samples]
-        C0 = self.C0
-        C = C_hat = 0
-        matvec, maximum, minimum, add_, rshift = np.matvec, np.maximum, np.minimum, np.add, np.right_shift
-        tmp = np.empty(self.n_params, dtype=i64)
-
-        for i in range(steps):
-            x_slot[...] = X[samples[i]]
-            if weight_mode:
-                add_(theta, pert[i], out=W2[1])
-            for li in range(len(blocks)):
-                z = matvec(blocks[li], ins[li])
-                if not weight_mode:
-                    z[1] += pert[i, node_rows[li]]
-                if conv:
-                    r = round_shift(z, sh, rnd) + off
-                else:
-                    r = rshift(add_(z, add, out=z), sh, out=z)
-                minimum(maximum(r, act_lo, out=r), act_hi, out=outs[li])
-            d = outs[-1] - t_rows[i]
-            ce0, ce1 = ((d * d).sum(axis=1) if mse else np.abs(d).sum(axis=1)).tolist()
-            c1 = round_shift(ce1, c_shift, rnd)
-            C = (c1 & c_hi) if c_wrap else min(max(c1, 0), c_hi)
-            if baseline[i]:
-                c0 = round_shift(ce0, c_shift, rnd)
-                C0 = (c0 & c_hi) if c_wrap else min(max(c0, 0), c_hi)
-            C_hat = C - C0
-            if weight_mode:
-                G += np.multiply(corr_signs[i], C_hat, out=tmp)
-            else:
-                np.multiply(U[0].take(U0_param), C_hat, out=tmp)
-                tmp *= corr_signs[i]
-                G += round_shift(tmp, A_f, rnd)
-            if updated[i]:
-                if momentum or conv:
-                    new_theta, new_M = update(theta, G, M, spec)
-                    theta[:] = new_theta
-                    M[:] = new_M
-                else:
-                    v = rshift(add_(G, eta_add, out=tmp), k_eta, out=tmp) if k_eta else G
-                    theta -= v
-                    if th_wrap:
-                        theta[:] = spec.theta.fit(theta)
-                    else:
-                        minimum(maximum(theta, th_lo, out=theta), th_hi, out=theta)
-                G.fill(0)
-            if tr is not None:
-                tr.record(i, C0=C0, C=C, C_hat=C_hat, theta=theta, G=G, M=M)
-        # --- write back the state
-        if weight_mode:
-            self.theta[:] = theta
-        self.C0, self.C, self.C_hat = C0, C, C_hat
-        self.sample = int(samples[-1])
-        self.baseline = bool(baseline[-1])
-        self.updated = bool(updated[-1])
-        self._inputs = U[0, :starts[-1]].copy()
-        self.n = n0 + steps
-        if tr is None:
-            return None
-        sched.fill(tr)
-        return tr
-
-    def _run_chunk_scalar(self, steps: int, record: bool) -> Trace | None:
-        """The fast path for small networks (at most ``_SCALAR_MAX_PARAMS`` parameters): the same arithmetic
-        as :meth:`step` on Python integers (exact at any width), because at XOR size the cost of a step is
-        the per-call overhead of NumPy ufuncs (about 1 µs each), not arithmetic. Bit-identical to
-        :meth:`step` (``test_fixed_mgd.py::test_fast_path_bit_identical_to_reference``)."""
-        spec, lay = self.spec, self.layout
-        n0 = self.n
-        sched = self._schedule(steps)
-        weight_mode = spec.perturbation == "weight"
-        amp = spec.weight_amplitude if weight_mode else spec.node_amplitude
-        signs = sched.signs.tolist()
-        samples, baseline, updated = sched.samples.tolist(), sched.baseline.tolist(), sched.updated.tolist()
+            u0[:len(self._inputs)] = self._inputs
         tr = Trace.empty(steps, spec.n_lanes, self.n_params, self._config_toml) if record else None
-
-        (A_f, T_f, rnd, one, sh, off, conv, add, act_lo, act_hi, c_shift, mse, c_hi, c_wrap, k_eta,
-         eta_add) = _FastConstants.of(spec)
-        simple_update = not (conv or spec.overflow == "wrap")  # else the generic update() on arrays
-        k_m = spec.k_m
-        m_lo, m_hi = -(1 << (spec.momentum_width - 1)), (1 << (spec.momentum_width - 1)) - 1
-        th_lo, th_hi = spec.theta.min_int, spec.theta.max_int
-        X = self.data.x_train.tolist()
-        Tt = self.data.t_train.tolist()
-        layers = [(o, n_in, n_out, no) for o, n_in, n_out, no in
-                  zip(lay.param_offsets(), spec.layers[:-1], spec.layers[1:], lay.neuron_offsets())]
-        param_neuron = self._param_neuron.tolist()
-        param_input = self._param_input.tolist()
-        theta = self.theta.tolist()
-        G = self.G.tolist()
-        M_np = self.M
-        M_list = self.M.tolist()
-        C0 = self.C0
-        C = C_hat = 0
-        u = self._inputs.tolist() if self._inputs is not None else []
-        mul = operator.mul
-
-        def _forward(w: list[int], x: list[int], npert: list[int] | None, keep: bool) -> list[int]:
-            a = x
-            for o, n_in, n_out, no in layers:
-                if keep:
-                    u.extend(a)
-                    u.append(one)
-                out = []
-                for j in range(n_out):
-                    b = o + j * (n_in + 1)
-                    z = sum(map(mul, w[b:b + n_in], a)) + (w[b + n_in] << A_f)
-                    if npert is not None:
-                        z += npert[no + j]
-                    r = round_shift(z, sh, rnd) + off if conv else (z + add) >> sh
-                    out.append(act_lo if r < act_lo else act_hi if r > act_hi else r)
-                a = out
-            return a
-
-        def _cost(y: list[int], t: list[int]) -> int:
-            if mse:
-                ce = sum((p - q) * (p - q) for p, q in zip(y, t))
-            else:
-                ce = sum(abs(p - q) for p, q in zip(y, t))
-            c = round_shift(ce, c_shift, rnd)
-            return (c & c_hi) if c_wrap else (0 if c < 0 else c_hi if c > c_hi else c)
-
-        for i in range(steps):
-            k = samples[i]
-            x, t, s = X[k], Tt[k], signs[i]
-            if baseline[i]:
-                if not weight_mode:
-                    u = []
-                C0 = _cost(_forward(theta, x, None, not weight_mode), t)
-            if weight_mode:
-                C = _cost(_forward([th + amp * si for th, si in zip(theta, s)], x, None, False), t)
-            else:
-                C = _cost(_forward(theta, x, [amp * si for si in s], False), t)
-            C_hat = C - C0
-            if weight_mode:
-                G = [g + si * C_hat for g, si in zip(G, s)]
-            else:
-                G = [g + round_shift(s[nj] * C_hat * u[pi], A_f, rnd)
-                     for g, nj, pi in zip(G, param_neuron, param_input)]
-            if updated[i]:
-                if simple_update and not k_m:
-                    theta = [min(max(th - ((g + eta_add) >> k_eta), th_lo), th_hi) for th, g in zip(theta, G)]
-                elif simple_update:
-                    M_list = [min(max(m - (m >> k_m) + ((g + eta_add) >> k_eta), m_lo), m_hi)
-                              for m, g in zip(M_list, G)]
-                    theta = [min(max(th - m, th_lo), th_hi) for th, m in zip(theta, M_list)]
-                    M_np = M_list
-                else:
-                    th_np, M_np = update(np.array(theta, dtype=np.int64), np.array(G, dtype=np.int64),
-                                         np.array(M_np, dtype=np.int64), spec)
-                    theta = th_np.tolist()
-                    M_list = M_np.tolist()
-                G = [0] * len(G)
-            if tr is not None:
-                tr.record(i, C0=C0, C=C, C_hat=C_hat, theta=theta, G=G, M=M_np)
-        self.theta[:] = theta
-        self.G[:] = G
-        self.M = np.array(M_np, dtype=np.int64)
-        self.C0, self.C, self.C_hat = C0, C, C_hat
-        self.sample = int(samples[-1])
-        self.baseline = bool(baseline[-1])
-        self.updated = bool(updated[-1])
-        if u:
-            self._inputs = np.array(u, dtype=np.int64)
-        self.n = n0 + steps
+        costs = np.zeros((steps if record else 0, 3), dtype=np.int64)
+        self.C0, self.C, self.C_hat = self._kernel(sched, u0, costs, tr)
+        self._inputs = u0[:self._u_len - spec.layers[-1]].copy()
+        self.sample = int(sched.samples[-1])
+        self.baseline = bool(sched.baseline[-1])
+        self.updated = bool(sched.updated[-1])
+        self.n += steps
         if tr is None:
             return None
+        tr.C0[:], tr.C[:], tr.C_hat[:] = costs.T
         sched.fill(tr)
         return tr
 

@@ -2,7 +2,8 @@
 
 Add a section by appending ``(name, "module:function")`` to :data:`SECTIONS`; the function takes no
 required argument and returns a dict of figures (numbers or strings; a nested dict is printed indented).
-Modules are imported only when their section runs. ``--only NAME`` runs one section.
+Modules are imported only when their section runs. ``--only NAME[,NAME...]`` runs some sections. A figure derived from
+two sections (:data:`DERIVED`) is printed after them when both ran.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ SECTIONS: list[tuple[str, str]] = [
     ("synth", "testbench.bench:synth_per_target"),
 ]
 
+# (name, (section, section), "module:function"): the function takes the two sections' figures
+DERIVED: list[tuple[str, tuple[str, str], str]] = [
+    ("fixed model vs RTL simulation", ("fixed", "cosim"), "testbench.bench:model_over_rtl"),
+]
+
 
 def _print(figures: dict[str, Any], indent: str = "  ") -> None:
     for key, value in figures.items():
@@ -37,20 +43,32 @@ def _print(figures: dict[str, Any], indent: str = "  ") -> None:
             print(f"{indent}{key}: {value}")
 
 
+def _function(target: str) -> Any:
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
 def _run(args: argparse.Namespace) -> int:
     names = [n for n, _ in SECTIONS]
-    if args.only is not None and args.only not in names:
-        raise UsageError(f"--only must be one of {', '.join(map(repr, names))}, not {args.only!r}")
+    only = names if args.only is None else args.only.split(",")
+    for name in only:
+        if name not in names:
+            raise UsageError(f"--only must be one or more (comma-separated) of {', '.join(map(repr, names))}, "
+                             f"not {name!r}")
     report: dict[str, Any] = {}
     for name, target in SECTIONS:
-        if args.only is not None and name != args.only:
+        if name not in only:
             continue
-        module, func = target.split(":")
         t0 = time.perf_counter()
-        figures = getattr(importlib.import_module(module), func)()
+        figures = _function(target)()
         print(f"[{name}] ({time.perf_counter() - t0:.1f} s)")
         _print(figures)
         report[name] = figures
+    for name, (a, b), target in DERIVED:
+        if a in report and b in report:
+            report[name] = _function(target)(report[a], report[b])
+            print(f"[{name}]")
+            _print(report[name])
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
@@ -58,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--only", metavar="NAME",
-                        help="run one section: " + ", ".join(n for n, _ in SECTIONS))
+    parser.add_argument("--only", metavar="NAME[,NAME...]",
+                        help="run these sections (comma-separated): " + ", ".join(n for n, _ in SECTIONS))
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.set_defaults(func=_run)

@@ -12,6 +12,8 @@ produced them.
   :class:`rtl.core.MGDCore` directly, free-running: one ``start`` then the testbench sleeps until ``busy``
   falls), in Icarus and in Verilator (checked at every update and free-running, :func:`testbench.cosim.run_cosim`),
   and the measured cycles per step against the ideal schedule ``(T + 1 + L) / T`` for τ_x = τ_θ = T.
+* :func:`model_over_rtl`: the fixed-point golden model's speed over the fastest RTL simulation of the same
+  run, from the ``fixed`` and ``cosim`` figures.
 * :func:`synth_per_target`: synthesis wall time, LUT/FF/DSP/Fmax of the XOR core per target; a design that
   does not fit is reported as such.
 * :func:`compare`: for XOR, 4-bit parity and NIST7x7 (a 49-2-4 network, the smallest NIST7x7 net that
@@ -34,7 +36,7 @@ from golden_model.config import MGDConfig, apply_overrides, from_preset
 from golden_model.errors import MGDError
 
 __all__ = ["COMPARE_TASKS", "COSIM_CASES", "DEFAULT_COMPARE_TASKS", "CompareError", "amaranth_throughput",
-           "compare", "cosim_throughput", "synth_per_target"]
+           "compare", "cosim_throughput", "model_over_rtl", "synth_per_target"]
 
 # name -> (preset, overrides); the cores whose simulation throughput ``mgd bench --only cosim`` measures.
 COSIM_CASES: dict[str, tuple[str, list[str]]] = {
@@ -216,6 +218,36 @@ def cosim_throughput(amaranth_steps: int = 300, icarus_steps: int = 200, icarus_
                    "L = pipeline latency of the core",
     }
     return figures
+
+
+def model_over_rtl(fixed: dict[str, Any], cosim: dict[str, Any]) -> dict[str, Any]:
+    """How many times faster the fixed-point golden model runs than the fastest RTL simulation of the same
+    run (issue 4's target: at least 10×), from the figures of ``mgd bench``'s ``fixed`` and ``cosim``
+    sections.
+
+    A case is compared when ``golden_model.fixed_bench.FIXED_CASES`` has it under the same name as
+    :data:`COSIM_CASES` (same preset and overrides: the same run). The fastest RTL simulation is the highest
+    steps/s among amaranth.sim and the checked and free-running Icarus and Verilator runs; the model is
+    compared without its per-step trace (what a free run needs) and with it (what a checked run needs).
+    """
+    out: dict[str, Any] = {}
+    for name in COSIM_CASES:
+        case = cosim.get(name)
+        model = fixed.get(f"{name}: steps/s")
+        if not isinstance(case, dict) or model is None:
+            continue
+        rates = {"amaranth.sim": case["amaranth.sim"]["steps_per_s"]}
+        for sim in ("icarus", "verilator"):
+            if isinstance(case.get(sim), dict):
+                rates[f"{sim} free-running"] = case[sim]["free steps/s"]
+                rates[f"{sim} checked"] = case[sim]["checked steps/s"]
+        fastest = max(rates, key=lambda k: rates[k])
+        traced = fixed[f"{name}: steps/s with trace"]
+        out[name] = {"fastest RTL simulation": f"{fastest}, {rates[fastest]} steps/s",
+                     "fixed model steps/s": model, "times the fastest RTL": round(model / rates[fastest], 1),
+                     "fixed model with trace steps/s": traced,
+                     "times the fastest RTL, with trace": round(traced / rates[fastest], 1)}
+    return out
 
 
 # ----------------------------------------------------------------------------------------------- synth

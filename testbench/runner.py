@@ -134,12 +134,16 @@ def run(sim: str, build_dir: Path, toplevel: str, test_module: str, *,
 
     toolchain_env()
     runner = get_runner(sim)
+    # cocotb rewrites the assertions of every module imported in the simulator ("*.py") with pytest's
+    # hook, uncached: Numba's lazily imported registries then cost ~2 s at the golden model's first run.
+    # Our benches (``*_tests.py``) keep their rewritten assertions; the libraries are imported as they are.
+    env = {"COCOTB_REWRITE_ASSERTION_FILES": "*_tests.py", **(env or {})}
     tag = testcase if isinstance(testcase, str) else ("all" if testcase is None else "-".join(testcase))
     results = build_dir / f"results-{test_module.rsplit('.', 1)[-1]}-{tag}.xml"
     log = build_dir / f"test-{tag}.log"
     try:  # the runner exits the process when a test fails; we report through the results file instead
         runner.test(test_module=test_module, hdl_toplevel=toplevel, hdl_toplevel_lang="verilog",
-                    build_dir=build_dir, test_dir=build_dir, testcase=testcase, extra_env=dict(env or {}),
+                    build_dir=build_dir, test_dir=build_dir, testcase=testcase, extra_env=env,
                     waves=waves, results_xml=str(results), timescale=("1ns", "1ps"), log_file=log)
     except SystemExit:
         pass

@@ -11,7 +11,8 @@ import pytest
 
 from golden_model.config import apply_overrides, from_preset
 from scripts.cmd_bench import SECTIONS
-from testbench.bench import CompareError, _grad_width_for, amaranth_throughput
+from golden_model.fixed_bench import FIXED_CASES
+from testbench.bench import COSIM_CASES, CompareError, _grad_width_for, amaranth_throughput, model_over_rtl
 from testbench.cosim import ideal_cycles_per_step
 
 
@@ -40,3 +41,25 @@ def test_amaranth_sim_throughput_is_sane(taus):
 def test_amaranth_sim_throughput_refuses_bad_steps():
     with pytest.raises(CompareError, match="steps must be an integer >= 1, not 0"):
         amaranth_throughput(from_preset("xor"), 0)
+
+
+def test_fixed_bench_measures_the_same_runs_as_the_cosim_bench():
+    """The model-vs-RTL ratio compares like with like: every co-simulated case is a fixed-model case too."""
+    for name, case in COSIM_CASES.items():
+        assert FIXED_CASES.get(name) == case, name
+
+
+def test_model_over_rtl_divides_by_the_fastest_simulation():
+    cosim = {"xor 2-2-1 weight": {
+        "amaranth.sim": {"steps_per_s": 400.0},
+        "icarus": {"free steps/s": 600.0, "checked steps/s": 450.0},
+        "verilator": {"free steps/s": 25000.0, "checked steps/s": 8000.0}}}
+    fixed = {"xor 2-2-1 weight: steps/s": 500000, "xor 2-2-1 weight: steps/s with trace": 100000}
+    got = model_over_rtl(fixed, cosim)
+    assert list(got) == ["xor 2-2-1 weight"]
+    row = got["xor 2-2-1 weight"]
+    assert row["fastest RTL simulation"] == "verilator free-running, 25000.0 steps/s"
+    assert row["times the fastest RTL"] == 20.0 and row["times the fastest RTL, with trace"] == 4.0
+    # a simulator that was not measured is reported as a string and left out of the comparison
+    cosim["xor 2-2-1 weight"]["verilator"] = "not measured: verilator not found"
+    assert model_over_rtl(fixed, cosim)["xor 2-2-1 weight"]["fastest RTL simulation"].startswith("icarus free")

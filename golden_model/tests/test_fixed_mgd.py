@@ -150,18 +150,16 @@ def _configs() -> list[tuple[str, list[str]]]:
     ]
 
 
-@pytest.mark.parametrize("path", ["scalar", "numpy"])
 @pytest.mark.parametrize("preset, overrides", _configs())
-def test_fast_path_bit_identical_to_reference(preset: str, overrides: list[str], path: str,
-                                              monkeypatch) -> None:
-    """``run`` (batched, chunked) equals ``step`` repeated, on every field, across chunk boundaries and
+def test_fast_path_bit_identical_to_reference(preset: str, overrides: list[str], monkeypatch) -> None:
+    """``run`` (compiled, chunked) equals ``step`` repeated, on every field, across chunk boundaries and
     when the two paths are interleaved."""
     monkeypatch.setattr(fm, "_CHUNK", 97)
     cfg = apply_overrides(from_preset(preset), overrides + ["mgd.seed=7", "fixed.grad_width=24"])
     ref = FixedMGD(cfg, XOR).run_reference(600)
     fast = FixedMGD(cfg, XOR)
-    parts = [fast.run(250, path=path), fast.run_reference(31), fast.run(319, path=path)]
-    ref.assert_equal(Trace.concatenate(parts), f"seed=7 {preset} {overrides} path={path}")
+    parts = [fast.run(250), fast.run_reference(31), fast.run(319)]
+    ref.assert_equal(Trace.concatenate(parts), f"seed=7 {preset} {overrides}")
     assert np.any(ref.C_hat != 0), "the run should see cost changes"
     assert np.any(ref.theta[-1] != ref.theta[0]), "the run should move θ"
 
@@ -178,6 +176,16 @@ def test_long_run_determinism_and_npz_roundtrip(tmp_path) -> None:
     other = FixedMGD(apply_overrides(cfg, ["mgd.seed=12"]), XOR).run(20000)
     report = a.mismatches(other)
     assert report and "step 0" in "\n".join(report), "different seeds must give different traces"
+
+
+def test_warm_up_leaves_the_state_alone() -> None:
+    cfg = apply_overrides(from_preset("xor"), ["mgd.perturbation=node", "mgd.seed=3"])
+    ref = FixedMGD(cfg, XOR).run(300)
+    m = FixedMGD(cfg, XOR)
+    m.warm_up()
+    first = m.run(100)
+    m.warm_up()
+    ref.assert_equal(Trace.concatenate([first, m.run(200)]), "seed=3 xor node, warm_up before and mid-run")
 
 
 def test_trace_mismatch_report_names_step_field_and_index() -> None:
@@ -259,7 +267,7 @@ def test_fixed_config_defaults_are_valid() -> None:
 
 @pytest.mark.parametrize("mode", ["weight", "node"])
 def test_fast_paths_bit_identical_on_a_nist7x7_size_network(mode: str) -> None:
-    """A 49-4-4 network (220 parameters): NumPy path, Python-integer path and reference agree."""
+    """A 49-4-4 network (220 parameters): the compiled path and the reference agree."""
     seed = 5
     rng = np.random.default_rng(seed)
     data = SimpleNamespace(x_train=rng.uniform(0, 1, (13, 49)), t_train=np.eye(4)[rng.integers(0, 4, 13)])
@@ -267,8 +275,7 @@ def test_fast_paths_bit_identical_on_a_nist7x7_size_network(mode: str) -> None:
     cfg = apply_overrides(from_preset("nist7x7"), [f"mgd.perturbation={mode}", f"mgd.seed={seed}",
                                                   "mgd.tau_x=2", "mgd.tau_theta=3", "fixed.grad_width=22"])
     ref = FixedMGD(cfg, data).run_reference(150)
-    FixedMGD(cfg, data).run(150, path="numpy").assert_equal(ref, f"seed={seed} numpy path")
-    FixedMGD(cfg, data).run(150, path="scalar").assert_equal(ref, f"seed={seed} scalar path")
+    FixedMGD(cfg, data).run(150).assert_equal(ref, f"seed={seed} {mode}")
     assert np.any(ref.theta[-1] != ref.theta[0])
 
 
@@ -276,7 +283,7 @@ def test_lfsr_table_matches_sign_bank_and_falls_back() -> None:
     """The fast path's m-sequence lookup gives the SignBank's states; a bank written by hand is honoured."""
     cfg = apply_overrides(from_preset("xor"), ["mgd.tau_p=3"])
     m = FixedMGD(cfg, XOR)
-    got = m._lane_states(0, 50)
+    got = m._lane_states(0, 50).array()
     bank = m.bank.__class__(lanes=m.spec.n_lanes, width=m.spec.lfsr_width, seed=int(m.lane_seeds[0]))
     want = []
     for n in range(50):
@@ -286,7 +293,7 @@ def test_lfsr_table_matches_sign_bank_and_falls_back() -> None:
     np.testing.assert_array_equal(got, np.array(want))
     np.testing.assert_array_equal(m.bank.state, want[-1])
     m.bank.state[:] = 5  # off the schedule: must step the bank itself
-    out = m._lane_states(50, 4)
+    out = m._lane_states(50, 4).array()
     np.testing.assert_array_equal(out[0], [5] * m.spec.n_lanes)
 
 

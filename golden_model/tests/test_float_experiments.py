@@ -63,10 +63,11 @@ def test_cli_train_float_writes_json_and_png(tmp_path, capsys):
     assert "backend=float" in capsys.readouterr().out
 
 
-def test_cli_bench_only_unknown_section(capsys):
-    assert main(["bench", "--only", "gpu"]) == 2
+@pytest.mark.parametrize("only", ["gpu", "fixed,gpu"])
+def test_cli_bench_only_unknown_section(capsys, only):
+    assert main(["bench", "--only", only]) == 2
     err = capsys.readouterr().err
-    assert "--only must be one of 'float'" in err and "not 'gpu'" in err
+    assert "--only must be one or more (comma-separated) of 'float'" in err and "not 'gpu'" in err
 
 
 def test_cli_reproduce_only_unknown_section(capsys):

@@ -1,0 +1,222 @@
+"""The compiled inner loop of the fixed-point MGD model: ``FixedMGD.run``'s fast path.
+
+Ref: ``docs/fixed_point_spec.md`` ("One step n", steps 3-6). This is the same integer arithmetic as
+:meth:`golden_model.fixed_mgd.FixedMGD.step` (the readable NumPy reference, which stays the spec),
+transcribed into loops over int64 NumPy arrays and compiled with Numba, because a Python-level step costs
+≈15 µs of interpreter overhead at XOR size whatever the arithmetic, which would make the model slower than
+a Verilator simulation of the same run. ``test_fixed_mgd.py`` proves the two bit-identical on every field.
+
+Every value is an int64; ``FixedSpec`` proves every intermediate fits in 62 bits (``_INT64_SAFE_BITS``), so
+int64 arithmetic is exact. ``>>`` on a signed int64 is the arithmetic shift (floor), as in NumPy.
+
+What the kernel does not do: the θ-independent part of a step (which LFSR state each lane is in, sample
+index, baseline and update flags) comes in from ``FixedMGD._schedule``; the kernel reads the sign bits
+(bit 0 of each lane's state, 1 = negative) and runs passes, cost, correlation and update.
+
+Narrowings (each names its rounding and overflow, as in the reference):
+
+* activation: ``clamp(round_R(z, sh) + off, act_lo, act_hi)`` (``fixed.rounding``; clamp = the activation's
+  own rails, not an overflow mode);
+* cost: ``fit_O(round_R(sum, cost_shift), cost width, unsigned)`` (``fixed.rounding``, ``fixed.overflow``);
+* correlation: weight mode ``G + s·C_hat``, node mode ``G + round_R(s·C_hat·a_i, A_f)``, then
+  ``fit_O(·, grad_width, signed)`` (never acts: ``FixedSpec`` proves the bound);
+* update: ``v = round_R(G, k_eta)``; momentum ``M = fit_O(M − (M >> k_m) + v, W_θ + k_m + 1)`` (floor on
+  ``M >> k_m``), ``v = M``; ``θ = fit_O(θ − v, W_θ, signed)``; G cleared.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from golden_model.fixed_network import FixedSpec
+
+__all__ = ["KernelSpec", "run_steps"]
+
+_ROUNDING_CODES = {"floor": 0, "half_up": 1, "convergent": 2}
+
+
+class KernelSpec(NamedTuple):
+    """The spec as plain ints, the form the compiled kernel takes (one Numba type for every config)."""
+
+    weight_mode: int     # 1: perturb weights (lane per parameter); 0: node pre-activations (lane per neuron)
+    amplitude: int       # perturbation amplitude 2**k_p, in θ LSBs (weight) or pre-activation LSBs (node)
+    A_f: int             # activation fraction bits; a bias multiplies the constant input 2**A_f
+    rounding: int        # 0 floor, 1 half_up, 2 convergent (``fixed.rounding``)
+    wrap: int            # 1 when ``fixed.overflow`` is wrap, 0 for saturate
+    act_shift: int       # pre-activation → activation: round_R(z, act_shift) + act_offset, then clamp
+    act_offset: int
+    act_lo: int
+    act_hi: int
+    cost_shift: int      # exact cost sum → cost register (≤ 0 shifts left)
+    mse: int             # 1: squared error; 0: absolute error
+    cost_width: int
+    grad_width: int
+    k_eta: int
+    k_m: int             # momentum shift, 0 = no momentum
+    momentum_width: int
+    theta_width: int
+
+    @classmethod
+    def of(cls, spec: FixedSpec) -> KernelSpec:
+        hard_sigmoid = spec.hw_activation == "hard_sigmoid"
+        act_lo, act_hi = spec.activation_range()
+        weight_mode = spec.perturbation == "weight"
+        return cls(
+            weight_mode=int(weight_mode),
+            amplitude=spec.weight_amplitude if weight_mode else spec.node_amplitude,
+            A_f=spec.A_f, rounding=_ROUNDING_CODES[spec.rounding], wrap=int(spec.overflow == "wrap"),
+            act_shift=spec.T_f + 2 if hard_sigmoid else spec.T_f,
+            act_offset=(1 << spec.A_f) >> 1 if hard_sigmoid else 0,
+            act_lo=int(act_lo), act_hi=int(act_hi),
+            cost_shift=spec.cost_frac_exact - spec.C_f, mse=int(spec.cost_kind == "mse"),
+            cost_width=spec.cost_fmt.width, grad_width=spec.grad_width, k_eta=spec.k_eta, k_m=spec.k_m,
+            momentum_width=spec.momentum_width, theta_width=spec.theta.width)
+
+
+@njit(cache=True, inline="always")
+def _round_shift(v: int, s: int, rounding: int) -> int:
+    """``qformat.round_shift``: drop ``s`` fraction bits (floor / half up / ties to even); ``s ≤ 0``
+    shifts left, exact."""
+    if s <= 0:
+        return v << -s
+    if rounding == 0:
+        return v >> s
+    half = 1 << (s - 1)
+    if rounding == 1:
+        return (v + half) >> s
+    q = v >> s
+    r = v & ((1 << s) - 1)
+    if r > half or (r == half and (q & 1) == 1):
+        q += 1
+    return q
+
+
+@njit(cache=True, inline="always")
+def _fit(v: int, width: int, signed: bool, wrap: int) -> int:
+    """``qformat.fit``: into ``width`` bits, two's-complement wrap or saturation."""
+    if wrap:
+        u = v & ((1 << width) - 1)
+        return u - ((u >> (width - 1)) << width) if signed else u
+    lo = -(1 << (width - 1)) if signed else 0
+    hi = (1 << (width - 1)) - 1 if signed else (1 << width) - 1
+    return lo if v < lo else hi if v > hi else v
+
+
+@njit(cache=True)
+def _forward(w: np.ndarray, x: np.ndarray, u: np.ndarray, layers: np.ndarray, ks: KernelSpec,
+             node_signs: np.ndarray) -> int:
+    """One pass; returns the offset of the network output in ``u``.
+
+    ``u`` holds every layer's input followed by the constant ``2**A_f`` of its bias, then the output:
+    layer ``l``'s input starts where layer ``l − 1``'s bias slot ends. ``w`` is θ in canonical order
+    (per neuron: weights, then bias). ``node_signs`` of length 0 means no node perturbation, else one sign
+    per neuron (pre-activation += amplitude · sign).
+    """
+    node = len(node_signs) > 0
+    for j in range(layers[0]):
+        u[j] = x[j]
+    start = 0
+    p = 0
+    neuron = 0
+    for li in range(len(layers) - 1):
+        n_in = layers[li]
+        n_out = layers[li + 1]
+        u[start + n_in] = 1 << ks.A_f
+        nxt = start + n_in + 1
+        for j in range(n_out):
+            z = 0
+            for i in range(n_in + 1):
+                z += w[p + i] * u[start + i]
+            p += n_in + 1
+            if node:
+                z += ks.amplitude * node_signs[neuron + j]
+            r = _round_shift(z, ks.act_shift, ks.rounding) + ks.act_offset
+            u[nxt + j] = ks.act_lo if r < ks.act_lo else ks.act_hi if r > ks.act_hi else r
+        neuron += n_out
+        start = nxt
+    return start
+
+
+@njit(cache=True)
+def _cost(u: np.ndarray, out: int, t: np.ndarray, ks: KernelSpec) -> int:
+    """Cost register of the output at ``u[out:]`` against target ``t`` (spec step 3's cost unit)."""
+    total = 0
+    for j in range(len(t)):
+        d = u[out + j] - t[j]
+        total += d * d if ks.mse else abs(d)
+    return _fit(_round_shift(total, ks.cost_shift, ks.rounding), ks.cost_width, False, ks.wrap)
+
+
+@njit(cache=True)
+def run_steps(theta: np.ndarray, G: np.ndarray, M: np.ndarray, u0: np.ndarray, C0: int,
+              X: np.ndarray, T: np.ndarray, lfsr_table: np.ndarray, lfsr_offsets: np.ndarray,
+              lane_phase: np.ndarray, samples: np.ndarray,
+              baseline: np.ndarray, updated: np.ndarray, layers: np.ndarray, param_neuron: np.ndarray,
+              param_input: np.ndarray, ks: KernelSpec, rec_costs: np.ndarray, rec_theta: np.ndarray,
+              rec_G: np.ndarray, rec_M: np.ndarray) -> tuple[int, int, int]:
+    """Run ``len(samples)`` steps in place on ``theta``, ``G``, ``M`` (int64, one entry per parameter) and
+    ``u0`` (the baseline pass's layer inputs, kept between steps for node-mode correlation).
+
+    Per step ``i`` the controller's sequence: lane ``p``'s LFSR state is
+    ``lfsr_table[(lfsr_offsets[i] + lane_phase[p]) % len(lfsr_table)]`` (its bit 0 is the sign,
+    1 = negative), ``samples[i]`` is the row of ``X``/``T``, then ``baseline[i]`` and ``updated[i]``. ``param_neuron``/``param_input`` map a parameter to its
+    neuron's lane and to its input's slot in ``u0`` (node mode). When ``rec_costs`` has rows, row ``i``
+    receives ``(C0, C, C_hat)`` and ``rec_theta/G/M[i]`` the registers after step ``i``.
+
+    Returns the cost registers ``(C0, C, C_hat)`` after the last step.
+    """
+    n_params = len(theta)
+    record = rec_costs.shape[0] > 0
+    u1 = np.empty_like(u0)
+    w = np.empty_like(theta)
+    no_signs = np.empty(0, dtype=np.int64)
+    s = np.empty(len(lane_phase), dtype=np.int64)
+    period = len(lfsr_table)
+    C = 0
+    C_hat = 0
+    for i in range(len(samples)):
+        x = X[samples[i]]
+        t = T[samples[i]]
+        if i == 0 or lfsr_offsets[i] != lfsr_offsets[i - 1]:
+            for p in range(len(s)):
+                s[p] = 1 - 2 * (lfsr_table[(lfsr_offsets[i] + lane_phase[p]) % period] & 1)
+        # 2. baseline pass
+        if baseline[i]:
+            C0 = _cost(u0, _forward(theta, x, u0, layers, ks, no_signs), t, ks)
+        # 3. perturbed pass
+        if ks.weight_mode:
+            for p in range(n_params):
+                w[p] = theta[p] + ks.amplitude * s[p]
+            out = _forward(w, x, u1, layers, ks, no_signs)
+        else:
+            out = _forward(theta, x, u1, layers, ks, s)
+        C = _cost(u1, out, t, ks)
+        # 4. cost change
+        C_hat = C - C0
+        # 5. correlate
+        for p in range(n_params):
+            if ks.weight_mode:
+                term = s[p] * C_hat
+            else:
+                term = _round_shift(s[param_neuron[p]] * C_hat * u0[param_input[p]], ks.A_f, ks.rounding)
+            G[p] = _fit(G[p] + term, ks.grad_width, True, ks.wrap)
+        # 6. update
+        if updated[i]:
+            for p in range(n_params):
+                v = _round_shift(G[p], ks.k_eta, ks.rounding)
+                if ks.k_m > 0:
+                    M[p] = _fit(M[p] - (M[p] >> ks.k_m) + v, ks.momentum_width, True, ks.wrap)
+                    v = M[p]
+                theta[p] = _fit(theta[p] - v, ks.theta_width, True, ks.wrap)
+                G[p] = 0
+        if record:
+            rec_costs[i, 0] = C0
+            rec_costs[i, 1] = C
+            rec_costs[i, 2] = C_hat
+            rec_theta[i] = theta
+            rec_G[i] = G
+            rec_M[i] = M
+    return C0, C, C_hat
