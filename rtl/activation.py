@@ -11,6 +11,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.fixed_network import FixedSpec
+from rtl._validate import rejecting
 from rtl.arith import round_shift
 
 __all__ = ["Activation"]
@@ -41,13 +42,14 @@ class Activation(wiring.Component):
     """
 
     def __init__(self, *, spec: FixedSpec, z_width: int) -> None:
-        if not isinstance(spec, FixedSpec):
-            raise TypeError(f"Activation spec must be a FixedSpec, not {spec!r}")
-        if not isinstance(z_width, int) or isinstance(z_width, bool) or z_width < 2:
-            raise ValueError(f"Activation z_width must be an integer >= 2, not {z_width!r}")
-        self._spec = spec
-        self._z_width = z_width
-        act = spec.act
+        with rejecting(self):
+            if not isinstance(spec, FixedSpec):
+                raise TypeError(f"Activation spec must be a FixedSpec, not {spec!r}")
+            if not isinstance(z_width, int) or isinstance(z_width, bool) or z_width < 2:
+                raise ValueError(f"Activation z_width must be an integer >= 2, not {z_width!r}")
+            self._spec = spec
+            self._z_width = z_width
+            act = spec.act
         super().__init__({"z": In(signed(z_width)),
                           "y": Out(signed(act.width) if act.signed else unsigned(act.width))})
 

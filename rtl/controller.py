@@ -10,6 +10,7 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from rtl._validate import rejecting
 from rtl.spec import TAU_BITS
 
 __all__ = ["Controller", "STEP_BITS"]
@@ -68,8 +69,9 @@ class Controller(wiring.Component):
     """
 
     def __init__(self, *, n_samples: int, latency: int) -> None:
-        self._n_samples = _check_pos_int("n_samples", n_samples)
-        self._latency = _check_pos_int("latency", latency)
+        with rejecting(self):
+            self._n_samples = _check_pos_int("n_samples", n_samples)
+            self._latency = _check_pos_int("latency", latency)
         super().__init__({
             "start": In(1), "stop": In(1), "n_steps": In(STEP_BITS),
             "tau_x": In(TAU_BITS), "tau_p": In(TAU_BITS), "tau_theta": In(TAU_BITS),

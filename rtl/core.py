@@ -14,6 +14,7 @@ from golden_model.config import MGDConfig
 from golden_model.datasets import load_dataset
 from golden_model.fixed_network import FixedSpec, quantize_data
 from golden_model.params import init_theta
+from rtl._validate import rejecting
 from rtl.controller import STEP_BITS
 from rtl.cost import CostUnit
 from rtl.network import Network
@@ -85,16 +86,17 @@ class MGDCore(wiring.Component):
     """
 
     def __init__(self, *, spec: FixedSpec, theta0: np.ndarray, x: np.ndarray, t: np.ndarray) -> None:
-        if not isinstance(spec, FixedSpec):
-            raise TypeError(f"MGDCore spec must be a FixedSpec, not {spec!r}")
-        self._spec = spec
-        self._samples = SampleStore(x=x, t=t, width=spec.act.width, signed=spec.act.signed)
-        self._network = Network(spec=spec)
-        self._cost = CostUnit(spec=spec)
-        self._latency = self._samples.latency + self._network.latency + self._cost.latency
-        self._trainer = MGDTrainer(spec=spec, theta0=theta0, n_samples=self._samples.n_samples,
-                                   latency=self._latency)
-        n = spec.layout.n_params
+        with rejecting(self):
+            if not isinstance(spec, FixedSpec):
+                raise TypeError(f"MGDCore spec must be a FixedSpec, not {spec!r}")
+            self._spec = spec
+            self._samples = SampleStore(x=x, t=t, width=spec.act.width, signed=spec.act.signed)
+            self._network = Network(spec=spec)
+            self._cost = CostUnit(spec=spec)
+            self._latency = self._samples.latency + self._network.latency + self._cost.latency
+            self._trainer = MGDTrainer(spec=spec, theta0=theta0, n_samples=self._samples.n_samples,
+                                       latency=self._latency)
+            n = spec.layout.n_params
         super().__init__({
             "start": In(1), "stop": In(1), "n_steps": In(STEP_BITS),
             "tau_x": In(TAU_BITS), "tau_p": In(TAU_BITS), "tau_theta": In(TAU_BITS),

@@ -10,6 +10,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.fixed_network import FixedSpec
+from rtl._validate import rejecting
 from rtl.arith import fit, overflows, round_shift
 
 __all__ = ["Correlator"]
@@ -52,12 +53,13 @@ class Correlator(wiring.Component):
     """
 
     def __init__(self, *, spec: FixedSpec, node_input: bool) -> None:
-        if not isinstance(spec, FixedSpec):
-            raise TypeError(f"Correlator spec must be a FixedSpec, not {spec!r}")
-        if not isinstance(node_input, bool):
-            raise TypeError(f"Correlator node_input must be a bool, not {node_input!r}")
-        self._spec, self._node_input = spec, node_input
-        act = spec.act
+        with rejecting(self):
+            if not isinstance(spec, FixedSpec):
+                raise TypeError(f"Correlator spec must be a FixedSpec, not {spec!r}")
+            if not isinstance(node_input, bool):
+                raise TypeError(f"Correlator node_input must be a bool, not {node_input!r}")
+            self._spec, self._node_input = spec, node_input
+            act = spec.act
         super().__init__({
             "en": In(1), "clear": In(1), "sign": In(1), "c_hat": In(signed(spec.cost_fmt.width + 1)),
             "a": In(signed(act.width) if act.signed else unsigned(act.width)),

@@ -15,6 +15,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.fixed_network import FixedSpec
+from rtl._validate import rejecting
 from rtl.arith import fit, overflows, round_shift
 from rtl.pipeline import elements, flat_width
 
@@ -51,10 +52,11 @@ class CostUnit(wiring.Component):
     """
 
     def __init__(self, *, spec: FixedSpec) -> None:
-        if not isinstance(spec, FixedSpec):
-            raise TypeError(f"CostUnit spec must be a FixedSpec, not {spec!r}")
-        self._spec = spec
-        n, wa = spec.layers[-1], spec.act.width
+        with rejecting(self):
+            if not isinstance(spec, FixedSpec):
+                raise TypeError(f"CostUnit spec must be a FixedSpec, not {spec!r}")
+            self._spec = spec
+            n, wa = spec.layers[-1], spec.act.width
         super().__init__({"valid": In(1), "y": In(flat_width(n, wa)), "t": In(flat_width(n, wa)),
                           "cost_valid": Out(1), "cost": Out(unsigned(spec.cost_fmt.width)),
                           "overflow": Out(1)})
@@ -111,9 +113,10 @@ class Baseline(wiring.Component):
     """
 
     def __init__(self, *, cost_width: int) -> None:
-        if not isinstance(cost_width, int) or isinstance(cost_width, bool) or cost_width < 1:
-            raise ValueError(f"Baseline cost_width must be a positive integer, not {cost_width!r}")
-        self._cost_width = cost_width
+        with rejecting(self):
+            if not isinstance(cost_width, int) or isinstance(cost_width, bool) or cost_width < 1:
+                raise ValueError(f"Baseline cost_width must be a positive integer, not {cost_width!r}")
+            self._cost_width = cost_width
         super().__init__({"valid": In(1), "baseline": In(1), "cost": In(unsigned(cost_width)),
                           "c0": Out(unsigned(cost_width)), "c_hat": Out(signed(cost_width + 1))})
 

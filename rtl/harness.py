@@ -26,6 +26,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.errors import MGDError
+from rtl._validate import rejecting
 
 __all__ = ["HarnessError", "PortSlice", "SynthHarness", "HARNESS_NOTE"]
 
@@ -98,33 +99,32 @@ class SynthHarness(wiring.Component):
     """
 
     def __init__(self, block: wiring.Component) -> None:
-        if not isinstance(block, wiring.Component):
-            self._MustUse__silence = True  # a refused harness is never elaborated; no warning about it
-            raise HarnessError(f"harness block must be an amaranth wiring.Component, not {block!r}")
-        self._block = block
-        inputs: list[PortSlice] = []
-        outputs: list[PortSlice] = []
-        in_off = out_off = 0
-        for path, member, value in block.signature.flatten(block):
-            name = ".".join(str(p) for p in path)
-            width = len(Value.cast(value))
-            if width == 0:
-                continue
-            if member.flow == wiring.In:
-                inputs.append(PortSlice(name, in_off, width))
-                in_off += width
-            else:
-                outputs.append(PortSlice(name, out_off, width))
-                out_off += width
-        if out_off == 0:
-            self._MustUse__silence = True
-            raise HarnessError(
-                f"harness block {type(block).__name__} must have at least one output bit, not 0 "
-                "(with no outputs, synthesis would remove all of its logic)")
-        self._inputs = tuple(inputs)
-        self._outputs = tuple(outputs)
-        self._input_bits = in_off
-        self._output_bits = out_off
+        with rejecting(self):
+            if not isinstance(block, wiring.Component):
+                raise HarnessError(f"harness block must be an amaranth wiring.Component, not {block!r}")
+            self._block = block
+            inputs: list[PortSlice] = []
+            outputs: list[PortSlice] = []
+            in_off = out_off = 0
+            for path, member, value in block.signature.flatten(block):
+                name = ".".join(str(p) for p in path)
+                width = len(Value.cast(value))
+                if width == 0:
+                    continue
+                if member.flow == wiring.In:
+                    inputs.append(PortSlice(name, in_off, width))
+                    in_off += width
+                else:
+                    outputs.append(PortSlice(name, out_off, width))
+                    out_off += width
+            if out_off == 0:
+                raise HarnessError(
+                    f"harness block {type(block).__name__} must have at least one output bit, not 0 "
+                    "(with no outputs, synthesis would remove all of its logic)")
+            self._inputs = tuple(inputs)
+            self._outputs = tuple(outputs)
+            self._input_bits = in_off
+            self._output_bits = out_off
         super().__init__({"serial_in": In(1), "serial_out": Out(1)})
 
     @property

@@ -11,6 +11,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.fixed_network import FixedSpec
+from rtl._validate import rejecting
 from rtl.activation import Activation
 from rtl.pipeline import delay, elements, flat_width, pack
 
@@ -62,11 +63,12 @@ class Network(wiring.Component):
     """
 
     def __init__(self, *, spec: FixedSpec) -> None:
-        if not isinstance(spec, FixedSpec):
-            raise TypeError(f"Network spec must be a FixedSpec, not {spec!r}")
-        self._spec = spec
-        wa, wt = spec.act.width, spec.theta.width
-        layers = spec.layers
+        with rejecting(self):
+            if not isinstance(spec, FixedSpec):
+                raise TypeError(f"Network spec must be a FixedSpec, not {spec!r}")
+            self._spec = spec
+            wa, wt = spec.act.width, spec.theta.width
+            layers = spec.layers
         super().__init__({
             "valid": In(1), "perturb": In(1), "signs": In(spec.n_lanes),
             "x": In(flat_width(layers[0], wa)), "theta": In(flat_width(spec.layout.n_params, wt)),

@@ -13,6 +13,7 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from rtl._validate import rejecting
 from rtl.pipeline import flat_width
 
 __all__ = ["SampleStore"]
@@ -49,18 +50,19 @@ class SampleStore(wiring.Component):
     """
 
     def __init__(self, *, x: np.ndarray, t: np.ndarray, width: int, signed: bool) -> None:
-        x, t = np.asarray(x), np.asarray(t)
-        if x.ndim != 2 or t.ndim != 2 or len(x) != len(t) or len(x) < 1:
-            raise ValueError(f"SampleStore x and t must be 2-D with the same number (>= 1) of rows, "
-                             f"not shapes {x.shape} and {t.shape}")
-        if not isinstance(width, int) or width < 1:
-            raise ValueError(f"SampleStore width must be a positive integer, not {width!r}")
-        lo, hi = (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
-        for name, a in (("x", x), ("t", t)):
-            if a.min() < lo or a.max() > hi:
-                raise ValueError(f"SampleStore {name} must lie in [{lo}, {hi}] for {width}-bit "
-                                 f"{'signed' if signed else 'unsigned'} elements, not [{a.min()}, {a.max()}]")
-        self._x, self._t, self._width, self._signed = x.astype(np.int64), t.astype(np.int64), width, signed
+        with rejecting(self):
+            x, t = np.asarray(x), np.asarray(t)
+            if x.ndim != 2 or t.ndim != 2 or len(x) != len(t) or len(x) < 1:
+                raise ValueError(f"SampleStore x and t must be 2-D with the same number (>= 1) of rows, "
+                                 f"not shapes {x.shape} and {t.shape}")
+            if not isinstance(width, int) or width < 1:
+                raise ValueError(f"SampleStore width must be a positive integer, not {width!r}")
+            lo, hi = (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
+            for name, a in (("x", x), ("t", t)):
+                if a.min() < lo or a.max() > hi:
+                    raise ValueError(f"SampleStore {name} must lie in [{lo}, {hi}] for {width}-bit "
+                                     f"{'signed' if signed else 'unsigned'} elements, not [{a.min()}, {a.max()}]")
+            self._x, self._t, self._width, self._signed = x.astype(np.int64), t.astype(np.int64), width, signed
         super().__init__({"addr": In(max(1, (len(x) - 1).bit_length())),
                           "x": Out(flat_width(x.shape[1], width)), "t": Out(flat_width(t.shape[1], width))})
 

@@ -12,6 +12,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.fixed_network import FixedSpec
+from rtl._validate import rejecting
 from rtl.controller import STEP_BITS, Controller
 from rtl.correlator import Correlator
 from rtl.cost import Baseline
@@ -83,17 +84,18 @@ class MGDTrainer(wiring.Component):
     """
 
     def __init__(self, *, spec: FixedSpec, theta0: np.ndarray, n_samples: int, latency: int) -> None:
-        if not isinstance(spec, FixedSpec):
-            raise TypeError(f"MGDTrainer spec must be a FixedSpec, not {spec!r}")
-        theta0 = np.asarray(theta0)
-        n = spec.layout.n_params
-        if theta0.shape != (n,):
-            raise ValueError(f"MGDTrainer theta0 must have shape ({n},), not {theta0.shape}")
-        self._spec, self._theta0 = spec, [int(v) for v in theta0]
-        self._controller = Controller(n_samples=n_samples, latency=latency)
-        self._latency = latency
-        wa = spec.act.width
-        n_acts = sum(spec.layers[:-1])
+        with rejecting(self):
+            if not isinstance(spec, FixedSpec):
+                raise TypeError(f"MGDTrainer spec must be a FixedSpec, not {spec!r}")
+            theta0 = np.asarray(theta0)
+            n = spec.layout.n_params
+            if theta0.shape != (n,):
+                raise ValueError(f"MGDTrainer theta0 must have shape ({n},), not {theta0.shape}")
+            self._spec, self._theta0 = spec, [int(v) for v in theta0]
+            self._controller = Controller(n_samples=n_samples, latency=latency)
+            self._latency = latency
+            wa = spec.act.width
+            n_acts = sum(spec.layers[:-1])
         super().__init__({
             "start": In(1), "stop": In(1), "n_steps": In(STEP_BITS),
             "tau_x": In(TAU_BITS), "tau_p": In(TAU_BITS), "tau_theta": In(TAU_BITS),

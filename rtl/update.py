@@ -10,6 +10,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.fixed_network import FixedSpec
+from rtl._validate import rejecting
 from rtl.arith import fit, overflows, round_shift
 
 __all__ = ["WeightUpdate"]
@@ -43,12 +44,13 @@ class WeightUpdate(wiring.Component):
     """
 
     def __init__(self, *, spec: FixedSpec, init: int) -> None:
-        if not isinstance(spec, FixedSpec):
-            raise TypeError(f"WeightUpdate spec must be a FixedSpec, not {spec!r}")
-        if not isinstance(init, int) or isinstance(init, bool) or not spec.theta.contains(init):
-            raise ValueError(f"WeightUpdate init must be an integer in the θ format {spec.theta} "
-                             f"[{spec.theta.min_int}, {spec.theta.max_int}], not {init!r}")
-        self._spec, self._init = spec, int(init)
+        with rejecting(self):
+            if not isinstance(spec, FixedSpec):
+                raise TypeError(f"WeightUpdate spec must be a FixedSpec, not {spec!r}")
+            if not isinstance(init, int) or isinstance(init, bool) or not spec.theta.contains(init):
+                raise ValueError(f"WeightUpdate init must be an integer in the θ format {spec.theta} "
+                                 f"[{spec.theta.min_int}, {spec.theta.max_int}], not {init!r}")
+            self._spec, self._init = spec, int(init)
         super().__init__({"en": In(1), "g": In(signed(spec.grad_width)),
                           "theta": Out(signed(spec.theta.width)),
                           "momentum": Out(signed(spec.momentum_width)), "overflow": Out(1)})
