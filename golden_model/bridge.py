@@ -27,7 +27,7 @@ from typing import Any
 
 from golden_model.config import FixedConfig, MGDConfig, parse_qformat
 
-__all__ = ["n_perturbed", "float_to_fixed", "fixed_to_float"]
+__all__ = ["n_perturbed", "float_to_fixed", "fixed_to_float", "float_only_notes"]
 
 
 def n_perturbed(config: MGDConfig) -> int:
@@ -81,3 +81,23 @@ def fixed_to_float(config: MGDConfig) -> dict[str, float]:
         "eta": 2.0 ** (c_f - t_f - f.eta_shift) * a * n,
         "momentum": 1.0 - 2.0 ** -f.momentum_shift if f.momentum_shift else 0.0,
     }
+
+
+def float_only_notes(config: MGDConfig) -> list[str]:
+    """Notes on ``config``'s optimizer settings that the fixed-point model and the RTL do not follow.
+
+    They update with SGD, or with shift momentum when ``fixed.momentum_shift > 0``; ``mgd.optimizer`` and
+    ``mgd.momentum`` are float-model settings (:func:`float_to_fixed` maps γ to a shift). A note is given
+    when the float optimizer differs from what the hardware does, so a user is not misled by a preset that
+    says Adam. Empty when they agree.
+    """
+    m, k_m = config.mgd, config.fixed.momentum_shift
+    hardware = (f"shift momentum (fixed.momentum_shift = {k_m}, gamma = {1 - 2.0 ** -k_m:g})" if k_m
+                else "plain SGD (fixed.momentum_shift = 0)")
+    if m.optimizer == "adam" or (m.optimizer == "momentum" and not k_m):
+        shift = float_to_fixed(config).momentum_shift
+        hint = (f"; mgd.momentum = {m.momentum:g} maps to --set fixed.momentum_shift={shift}"
+                if m.optimizer == "momentum" and shift else "")
+        return [f"mgd.optimizer = {m.optimizer!r} applies to the float model only: the fixed-point model "
+                f"and the RTL update with {hardware}{hint}"]
+    return []

@@ -50,7 +50,7 @@ def _core_build(a: argparse.Namespace) -> tuple[wiring.Component, str, dict[str,
     from rtl.core import MGDCore
     from scripts.common import config_from_args
 
-    config = config_from_args(a)
+    config = config_from_args(a, hardware=True)
     core = MGDCore.from_config(config)  # rejects what the RTL cannot build, before generation
     spec = core.spec
     return core, "mgd_core", {"block": "core", "config": to_toml(config), "latency": core.latency,

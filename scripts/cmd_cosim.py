@@ -30,7 +30,7 @@ def _run(args: argparse.Namespace) -> int:
     if wanted and wanted != WAVE_FORMATS[args.sim]:
         raise UsageError(f"--{wanted} must be --{WAVE_FORMATS[args.sim]} with --sim {args.sim} (the waveform "
                          f"format it writes here), not --{wanted}")
-    config = config_from_args(args)
+    config = config_from_args(args, hardware=True)
     name = args.preset or (Path(args.config).stem if args.config else "xor")
     if args.overrides:
         name += "+" + ",".join(args.overrides)

@@ -18,7 +18,7 @@ ORDER = 0
 def _run(args: argparse.Namespace) -> int:
     from testbench.flow import main_job
 
-    config = config_from_args(args)
+    config = config_from_args(args, hardware=True)
     result = main_job(config, args.out, target=args.target, sim=args.sim, progress=not args.quiet)
     print()
     for line in result.summary_lines():

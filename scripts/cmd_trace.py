@@ -22,7 +22,7 @@ def _write(args: argparse.Namespace) -> int:
     from golden_model.fixed_mgd import FixedMGD
 
     check_count("--steps", args.steps)
-    config = config_from_args(args)
+    config = config_from_args(args, hardware=True)
     trace = FixedMGD(config).run(args.steps)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     trace.save(args.out)

@@ -25,7 +25,7 @@ BACKENDS = {
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
+    config = config_from_args(args, hardware=args.backend != "float")
     module, func = BACKENDS[args.backend].split(":")
     train = getattr(importlib.import_module(module), func)
     result = train(config, progress=not args.quiet)

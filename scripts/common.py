@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from golden_model.config import MGDConfig, PRESETS, resolve
 
@@ -18,8 +19,16 @@ def add_config_args(parser: argparse.ArgumentParser) -> None:
                    help="override one field, e.g. --set mgd.eta=0.2 (repeatable)")
 
 
-def config_from_args(args: argparse.Namespace) -> MGDConfig:
-    return resolve(args.preset, args.config, args.overrides)
+def config_from_args(args: argparse.Namespace, *, hardware: bool = False) -> MGDConfig:
+    """The config of ``--preset/--config/--set``. ``hardware``: the command runs the fixed-point model or
+    the RTL, so settings they do not follow are named on stderr (``mgd: note: ...``)."""
+    config = resolve(args.preset, args.config, args.overrides)
+    if hardware:
+        from golden_model.bridge import float_only_notes
+
+        for note in float_only_notes(config):
+            print(f"mgd: note: {note}", file=sys.stderr)
+    return config
 
 
 def check_count(option: str, value: int, minimum: int = 1) -> None:

@@ -311,6 +311,35 @@ def test_bridge_maps_float_settings_to_shifts() -> None:
     assert node.amplitude_shift == 5  # N = 3 neurons: a = 0.029
 
 
+@pytest.mark.parametrize("overrides, note", [
+    ([], None),  # xor: float momentum, hardware shift momentum
+    (["mgd.optimizer=adam"], "'adam' applies to the float model only: the fixed-point model and the RTL update "
+                             "with shift momentum (fixed.momentum_shift = 1, gamma = 0.5)"),
+    (["mgd.optimizer=momentum", "mgd.momentum=0.75", "fixed.momentum_shift=0"],
+     "plain SGD (fixed.momentum_shift = 0); mgd.momentum = 0.75 maps to --set fixed.momentum_shift=2"),
+    (["mgd.optimizer=sgd", "fixed.momentum_shift=0"], None),
+])
+def test_float_only_optimizer_settings_are_named(overrides: list[str], note: str | None) -> None:
+    from golden_model.bridge import float_only_notes
+
+    notes = float_only_notes(apply_overrides(from_preset("xor"), overrides))
+    if note is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and note in notes[0], notes
+
+
+def test_cli_notes_what_the_hardware_ignores(tmp_path, capsys) -> None:
+    from scripts.cli import main
+
+    args = ["--preset", "nist7x7", "--set", "task.steps=10", "--set", "task.eval_every=10", "--quiet",
+            "--out", str(tmp_path)]
+    assert main(["train", "--backend", "fixed", *args]) == 0
+    assert "mgd: note: mgd.optimizer = 'adam' applies to the float model only" in capsys.readouterr().err
+    assert main(["train", "--backend", "float", *args]) == 0
+    assert "note" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("mode", ["weight", "node"])
 def test_xor_preset_trains_to_100_percent(mode: str) -> None:
     from golden_model.fixed_mgd import train
