@@ -22,6 +22,9 @@ Narrowings (each names its rounding and overflow, as in the reference):
   ``fit_O(·, grad_width, signed)`` (never acts: ``FixedSpec`` proves the bound);
 * update: ``v = round_R(G, k_eta)``; momentum ``M = fit_O(M − (M >> k_m) + v, W_θ + k_m + 1)`` (floor on
   ``M >> k_m``), ``v = M``; ``θ = fit_O(θ − v, W_θ, signed)``; G cleared.
+
+``sat_events`` counts the narrowings that acted: per parameter, a G accumulation, and an update whose θ or
+M (one event for both) was saturated or wrapped.
 """
 
 from __future__ import annotations
@@ -151,25 +154,27 @@ def _cost(u: np.ndarray, out: int, t: np.ndarray, ks: KernelSpec) -> int:
 
 
 @njit(cache=True)
-def run_steps(theta: np.ndarray, G: np.ndarray, M: np.ndarray, u0: np.ndarray, C0: int,
+def run_steps(theta: np.ndarray, G: np.ndarray, M: np.ndarray, u0: np.ndarray, C0: int, sat_events: int,
               X: np.ndarray, T: np.ndarray, lfsr_table: np.ndarray, lfsr_offsets: np.ndarray,
               lane_phase: np.ndarray, samples: np.ndarray,
               baseline: np.ndarray, updated: np.ndarray, layers: np.ndarray, param_neuron: np.ndarray,
-              param_input: np.ndarray, ks: KernelSpec, rec_costs: np.ndarray, rec_theta: np.ndarray,
-              rec_G: np.ndarray, rec_M: np.ndarray) -> tuple[int, int, int]:
+              param_input: np.ndarray, ks: KernelSpec, rec_scalars: np.ndarray, rec_theta: np.ndarray,
+              rec_G: np.ndarray, rec_M: np.ndarray) -> tuple[int, int, int, int]:
     """Run ``len(samples)`` steps in place on ``theta``, ``G``, ``M`` (int64, one entry per parameter) and
     ``u0`` (the baseline pass's layer inputs, kept between steps for node-mode correlation).
 
     Per step ``i`` the controller's sequence: lane ``p``'s LFSR state is
     ``lfsr_table[(lfsr_offsets[i] + lane_phase[p]) % len(lfsr_table)]`` (its bit 0 is the sign,
-    1 = negative), ``samples[i]`` is the row of ``X``/``T``, then ``baseline[i]`` and ``updated[i]``. ``param_neuron``/``param_input`` map a parameter to its
-    neuron's lane and to its input's slot in ``u0`` (node mode). When ``rec_costs`` has rows, row ``i``
-    receives ``(C0, C, C_hat)`` and ``rec_theta/G/M[i]`` the registers after step ``i``.
+    1 = negative), ``samples[i]`` is the row of ``X``/``T``, then ``baseline[i]`` and ``updated[i]``.
+    ``param_neuron``/``param_input`` map a parameter to its neuron's lane and to its input's slot in ``u0``
+    (node mode). When ``rec_scalars`` has rows, row ``i`` receives ``(C0, C, C_hat, sat_events)`` and
+    ``rec_theta/G/M[i]`` the registers after step ``i``.
 
-    Returns the cost registers ``(C0, C, C_hat)`` after the last step.
+    Returns ``(C0, C, C_hat, sat_events)`` after the last step; ``sat_events`` counts on from the value
+    passed in: one per parameter whose G accumulation, or whose update (θ or M), was narrowed by ``fit``.
     """
     n_params = len(theta)
-    record = rec_costs.shape[0] > 0
+    record = rec_scalars.shape[0] > 0
     u1 = np.empty_like(u0)
     w = np.empty_like(theta)
     no_signs = np.empty(0, dtype=np.int64)
@@ -202,21 +207,31 @@ def run_steps(theta: np.ndarray, G: np.ndarray, M: np.ndarray, u0: np.ndarray, C
                 term = s[p] * C_hat
             else:
                 term = _round_shift(s[param_neuron[p]] * C_hat * u0[param_input[p]], ks.A_f, ks.rounding)
-            G[p] = _fit(G[p] + term, ks.grad_width, True, ks.wrap)
+            total = G[p] + term
+            G[p] = _fit(total, ks.grad_width, True, ks.wrap)
+            if G[p] != total:
+                sat_events += 1
         # 6. update
         if updated[i]:
             for p in range(n_params):
                 v = _round_shift(G[p], ks.k_eta, ks.rounding)
+                event = False
                 if ks.k_m > 0:
-                    M[p] = _fit(M[p] - (M[p] >> ks.k_m) + v, ks.momentum_width, True, ks.wrap)
+                    total = M[p] - (M[p] >> ks.k_m) + v
+                    M[p] = _fit(total, ks.momentum_width, True, ks.wrap)
+                    event = M[p] != total
                     v = M[p]
-                theta[p] = _fit(theta[p] - v, ks.theta_width, True, ks.wrap)
+                total = theta[p] - v
+                theta[p] = _fit(total, ks.theta_width, True, ks.wrap)
+                if event or theta[p] != total:
+                    sat_events += 1
                 G[p] = 0
         if record:
-            rec_costs[i, 0] = C0
-            rec_costs[i, 1] = C
-            rec_costs[i, 2] = C_hat
+            rec_scalars[i, 0] = C0
+            rec_scalars[i, 1] = C
+            rec_scalars[i, 2] = C_hat
+            rec_scalars[i, 3] = sat_events
             rec_theta[i] = theta
             rec_G[i] = G
             rec_M[i] = M
-    return C0, C, C_hat
+    return C0, C, C_hat, sat_events

@@ -22,7 +22,8 @@ API (what RTL testbenches and the CLI call)
                           continue from the current state, so a bench can run in slices
 ``.warm_up()``            load the compiled kernel before timing anything (state unchanged)
 ``.run_reference(steps) -> Trace``  the same from ``step()`` calls (slow, for cross-checks)
-``.state() -> StepState`` current registers: n (steps done), θ, G, M, C, C0, C_hat, sign bits, LFSR, sample
+``.state() -> StepState`` current registers: n (steps done), θ, G, M, C, C0, C_hat, sign bits, LFSR, sample,
+                          and ``sat_events`` (narrowings that saturated or wrapped so far)
 ``.predict(x_q)``         unperturbed inference of integer inputs
 ``.evaluate()``           mean cost and train/test accuracy of the unperturbed network
 ``.reset()``              back to the reset state
@@ -122,6 +123,7 @@ class StepState:
     G: np.ndarray
     M: np.ndarray
     updated: bool
+    sat_events: int
 
 
 def base_seed(config: MGDConfig) -> int:
@@ -154,10 +156,18 @@ def correlate(G: np.ndarray, signs: np.ndarray, C_hat: int, spec: FixedSpec,
     Weight mode ``G + s·C_hat``; node mode ``G + round_R(s·C_hat·a_i, A_f)`` (``fixed.rounding``); then
     ``fit`` to ``grad_width`` with ``fixed.overflow`` (never reached: ``FixedSpec`` proves the bound).
     """
+    return _correlate(G, signs, C_hat, spec, inputs)[0]
+
+
+def _correlate(G: np.ndarray, signs: np.ndarray, C_hat: int, spec: FixedSpec,
+               inputs: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`correlate`, and per parameter whether ``fit`` acted (a saturation event)."""
     term = signs * C_hat
     if inputs is not None:
         term = round_shift(term * inputs, spec.A_f, spec.rounding)
-    return fit(G + term, spec.grad_width, True, spec.overflow)
+    total = G + term
+    new = fit(total, spec.grad_width, True, spec.overflow)
+    return new, new != total
 
 
 def update(theta: np.ndarray, G: np.ndarray, M: np.ndarray, spec: FixedSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -166,11 +176,22 @@ def update(theta: np.ndarray, G: np.ndarray, M: np.ndarray, spec: FixedSpec) -> 
     ``v = round_R(G, k_eta)``; without momentum ``θ = sat_O(θ − v, fixed.theta)``; with momentum
     ``M = sat_O(M − (M >> k_m) + v, W_θ + k_m + 1 bits)`` (floor on ``M >> k_m``), ``θ = sat_O(θ − M)``.
     """
+    return _update(theta, G, M, spec)[:2]
+
+
+def _update(theta: np.ndarray, G: np.ndarray, M: np.ndarray,
+            spec: FixedSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`update`, and per parameter whether a ``fit`` of θ or of M acted (one saturation event)."""
     v = round_shift(G, spec.k_eta, spec.rounding)
+    events = np.zeros(len(theta), dtype=bool)
     if spec.k_m:
-        M = fit(M - (M >> spec.k_m) + v, spec.momentum_width, True, spec.overflow)
+        total = M - (M >> spec.k_m) + v
+        M = fit(total, spec.momentum_width, True, spec.overflow)
+        events |= M != total
         v = M
-    return spec.theta.fit(theta - v), M
+    total = theta - v
+    theta = spec.theta.fit(total)
+    return theta, M, events | (theta != total)
 
 
 
@@ -259,6 +280,7 @@ class FixedMGD:
         self.G = np.zeros(self.n_params, dtype=np.int64)
         self.M = np.zeros(self.n_params, dtype=np.int64)
         self.C = self.C0 = self.C_hat = 0
+        self.sat_events = 0
         self.sample = 0
         self.baseline = False
         self.updated = False
@@ -269,7 +291,7 @@ class FixedMGD:
         """Copies of every register (after the last step)."""
         return StepState(self.n - 1, self.sample, self.baseline, self.C0, self.C, self.C_hat,
                          self.bank.bits.astype(np.uint8), self.bank.state.copy(), self.theta.copy(),
-                         self.G.copy(), self.M.copy(), self.updated)
+                         self.G.copy(), self.M.copy(), self.updated, self.sat_events)
 
     def quantized_dataset(self) -> QuantizedData:
         return self.data
@@ -323,14 +345,16 @@ class FixedMGD:
         self.C_hat = self.C - self.C0
         # 5. correlate
         if spec.perturbation == "weight":
-            self.G = correlate(self.G, signs, self.C_hat, spec)
+            self.G, events = _correlate(self.G, signs, self.C_hat, spec, None)
         else:
-            self.G = correlate(self.G, signs[self._param_neuron], self.C_hat, spec,
-                               inputs=self._inputs[self._param_input])
+            self.G, events = _correlate(self.G, signs[self._param_neuron], self.C_hat, spec,
+                                        self._inputs[self._param_input])
+        self.sat_events += int(events.sum())
         # 6. update
         self.updated = (n + 1) % spec.tau_theta == 0
         if self.updated:
-            self.theta, self.M = update(self.theta, self.G, self.M, spec)
+            self.theta, self.M, events = _update(self.theta, self.G, self.M, spec)
+            self.sat_events += int(events.sum())
             self.G = np.zeros_like(self.G)
         self.sample = k
         self.n = n + 1
@@ -400,17 +424,17 @@ class FixedMGD:
         none = np.zeros(0, dtype=np.int64)
         flags = np.zeros(0, dtype=bool)
         sched = _Schedule(none, _LaneStates(self.lane_seeds, none, none), none, flags, flags)
-        self._kernel(sched, np.zeros(self._u_len, dtype=np.int64), np.zeros((0, 3), dtype=np.int64), None)
+        self._kernel(sched, np.zeros(self._u_len, dtype=np.int64), np.zeros((0, 4), dtype=np.int64), None)
 
-    def _kernel(self, sched: _Schedule, u0: np.ndarray, costs: np.ndarray,
-                tr: Trace | None) -> tuple[int, int, int]:
+    def _kernel(self, sched: _Schedule, u0: np.ndarray, scalars: np.ndarray,
+                tr: Trace | None) -> tuple[int, int, int, int]:
         """:func:`golden_model.fixed_kernel.run_steps` on the registers, in place, for ``sched``'s steps;
-        returns ``(C0, C, C_hat)``."""
+        returns ``(C0, C, C_hat, sat_events)``."""
         none = np.zeros((0, self.n_params), dtype=np.int64)
         rec = (none, none, none) if tr is None else (tr.theta, tr.G, tr.M)
-        return run_steps(self.theta, self.G, self.M, u0, self.C0, self._X, self._T, *sched.lanes,
+        return run_steps(self.theta, self.G, self.M, u0, self.C0, self.sat_events, self._X, self._T, *sched.lanes,
                          sched.samples, sched.baseline, sched.updated, self._layers, self._param_neuron,
-                         self._param_input, self._kernel_spec, costs, *rec)
+                         self._param_input, self._kernel_spec, scalars, *rec)
 
     def _run_chunk(self, steps: int, record: bool) -> Trace | None:
         """One chunk of :meth:`run`: the controller sequence from :meth:`_schedule`, then the compiled
@@ -421,8 +445,8 @@ class FixedMGD:
         if self._inputs is not None:
             u0[:len(self._inputs)] = self._inputs
         tr = Trace.empty(steps, spec.n_lanes, self.n_params, self._config_toml) if record else None
-        costs = np.zeros((steps if record else 0, 3), dtype=np.int64)
-        self.C0, self.C, self.C_hat = self._kernel(sched, u0, costs, tr)
+        scalars = np.zeros((steps if record else 0, 4), dtype=np.int64)
+        self.C0, self.C, self.C_hat, self.sat_events = self._kernel(sched, u0, scalars, tr)
         self._inputs = u0[:self._u_len - spec.layers[-1]].copy()
         self.sample = int(sched.samples[-1])
         self.baseline = bool(sched.baseline[-1])
@@ -430,7 +454,7 @@ class FixedMGD:
         self.n += steps
         if tr is None:
             return None
-        tr.C0[:], tr.C[:], tr.C_hat[:] = costs.T
+        tr.C0[:], tr.C[:], tr.C_hat[:], tr.sat_events[:] = scalars.T
         sched.fill(tr)
         return tr
 
@@ -439,7 +463,7 @@ class FixedMGD:
         tr = Trace.empty(steps, self.spec.n_lanes, self.n_params, self._config_toml)
         for i in range(steps):
             s = self.step()
-            for name in ("n", "sample", "baseline", "C0", "C", "C_hat", "updated"):
+            for name in ("n", "sample", "baseline", "C0", "C", "C_hat", "updated", "sat_events"):
                 getattr(tr, name)[i] = getattr(s, name)
             for name in ("sign_bits", "lfsr", "theta", "G", "M"):
                 getattr(tr, name)[i] = getattr(s, name)

@@ -17,6 +17,8 @@ field           dtype, shape         meaning
 ``G``           int64 (steps, N)     gradient accumulators after the step (0 after an update)
 ``M``           int64 (steps, N)     momentum registers after the step (0 without momentum)
 ``updated``     bool (steps,)        θ was updated at the end of the step
+``sat_events``  int64 (steps,)       narrowings that saturated or wrapped so far (per parameter: a G
+                                     accumulation; an update of θ or M, one event for both)
 ==============  ===================  ============================================================
 
 Files are ``.npz`` (:meth:`Trace.save` / :meth:`Trace.load`) holding those arrays plus ``config`` (the run's
@@ -30,10 +32,16 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Trace", "TRACE_FIELDS"]
+from golden_model.errors import MGDError
+
+__all__ = ["Trace", "TraceError", "TRACE_FIELDS"]
+
+class TraceError(MGDError):
+    """A trace file that cannot be read."""
+
 
 TRACE_FIELDS = ("n", "sample", "baseline", "C0", "C", "C_hat", "sign_bits", "lfsr", "theta", "G", "M",
-                "updated")
+                "updated", "sat_events")
 
 
 @dataclass
@@ -52,6 +60,7 @@ class Trace:
     G: np.ndarray
     M: np.ndarray
     updated: np.ndarray
+    sat_events: np.ndarray
     config: str = ""
 
     def __len__(self) -> int:
@@ -64,7 +73,7 @@ class Trace:
         return cls(z(per_step, np.int64), z(per_step, np.int64), z(per_step, bool), z(per_step, np.int64),
                    z(per_step, np.int64), z(per_step, np.int64), z(per_lane, np.uint8), z(per_lane, np.int64),
                    z(per_param, np.int64), z(per_param, np.int64), z(per_param, np.int64), z(per_step, bool),
-                   config)
+                   z(per_step, np.int64), config)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in TRACE_FIELDS}
@@ -79,11 +88,6 @@ class Trace:
         kw = {name: np.concatenate([getattr(p, name) for p in parts]) for name in TRACE_FIELDS}
         return cls(**kw, config=parts[0].config if parts else "")
 
-    def record(self, i: int, *, C0: int, C: int, C_hat: int, theta, G, M) -> None:
-        """Store the registers after step row ``i`` (the step-dependent part of a row)."""
-        self.C0[i], self.C[i], self.C_hat[i] = C0, C, C_hat
-        self.theta[i], self.G[i], self.M[i] = theta, G, M
-
     def save(self, path: str | Path) -> None:
         """Write a compressed ``.npz`` with every field and the config TOML."""
         np.savez_compressed(path, **self.arrays(), config=np.array(self.config))
@@ -91,6 +95,10 @@ class Trace:
     @classmethod
     def load(cls, path: str | Path) -> Trace:
         with np.load(path) as data:
+            missing = [name for name in TRACE_FIELDS if name not in data]
+            if missing:
+                raise TraceError(f"trace file {path} must hold the fields {', '.join(TRACE_FIELDS)}; it lacks "
+                                 f"{', '.join(missing)} (written by an older mgd? write it again)")
             kw = {name: data[name] for name in TRACE_FIELDS}
             return cls(**kw, config=str(data["config"]))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from amaranth import Cat, Const, Mux, Value
 
-__all__ = ["round_shift", "fit", "overflows", "signed_range"]
+__all__ = ["round_shift", "fit", "overflows", "signed_range", "tree_sum"]
 
 _ROUNDINGS = ("floor", "half_up", "convergent")
 _OVERFLOWS = ("saturate", "wrap")
@@ -79,3 +79,13 @@ def overflows(v: Value, width: int, signed: bool) -> Value:
     v = Value.cast(v)
     lo, hi = signed_range(width, signed)
     return (v > hi) | (v < lo)
+
+
+def tree_sum(terms: list) -> Value:
+    """Sum of ``terms`` as a balanced adder tree (⌈log2 n⌉ adders deep, not n); exact, since Amaranth widens
+    every addition."""
+    if not terms:
+        return Const(0)
+    while len(terms) > 1:
+        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
+    return Value.cast(terms[0])

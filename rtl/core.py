@@ -68,6 +68,8 @@ class MGDCore(wiring.Component):
         Completed MGD steps and θ updates.
     last_cost, c0 : Out(W_C)
         C of the last perturbed pass and the baseline register C0 (cost format).
+    sample : Out(index)
+        Training sample of the last completed step (``(n // τ_x) % n_train`` of step ``n = step − 1``).
     sat_events : Out(32)
         Overflow events of G, θ and M (one per parameter per event).
     cycles : Out(32)
@@ -102,8 +104,8 @@ class MGDCore(wiring.Component):
             "tau_x": In(TAU_BITS), "tau_p": In(TAU_BITS), "tau_theta": In(TAU_BITS),
             "busy": Out(1), "step": Out(STEP_BITS), "updates": Out(STEP_BITS),
             "last_cost": Out(unsigned(spec.cost_fmt.width)), "c0": Out(unsigned(spec.cost_fmt.width)),
-            "sat_events": Out(STEP_BITS), "cycles": Out(STEP_BITS),
-            "theta": Out(flat_width(n, spec.theta.width)), "grad": Out(flat_width(n, spec.grad_width)),
+            "sample": Out(self._trainer.sample.shape()), "sat_events": Out(STEP_BITS),
+            "cycles": Out(STEP_BITS), "theta": Out(flat_width(n, spec.theta.width)), "grad": Out(flat_width(n, spec.grad_width)),
             "momentum": Out(flat_width(n if spec.k_m else 0, spec.momentum_width)),
             "rd_index": In(max(1, (n - 1).bit_length())),
             "rd_theta": Out(spec.theta.width), "rd_grad": Out(spec.grad_width),
@@ -148,8 +150,8 @@ class MGDCore(wiring.Component):
         ]
         if s.perturbation == "node":
             m.d.comb += tr.acts.eq(delay(m, net.acts, cu.latency, "acts"))
-        for name in ("busy", "step", "updates", "last_cost", "c0", "sat_events", "cycles", "theta", "grad",
-                     "momentum"):
+        for name in ("busy", "step", "updates", "last_cost", "c0", "sample", "sat_events", "cycles", "theta",
+                     "grad", "momentum"):
             m.d.comb += getattr(self, name).eq(getattr(tr, name))
         n = s.layout.n_params
         thetas = elements(tr.theta, n, s.theta.width, True)

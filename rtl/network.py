@@ -13,16 +13,10 @@ from amaranth.lib.wiring import In, Out
 from golden_model.fixed_network import FixedSpec
 from rtl._validate import rejecting
 from rtl.activation import Activation
+from rtl.arith import tree_sum
 from rtl.pipeline import delay, elements, flat_width, pack
 
 __all__ = ["Network"]
-
-
-def _tree_sum(terms: list) -> object:
-    """Balanced adder tree (exact: Amaranth widens every addition)."""
-    while len(terms) > 1:
-        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
-    return terms[0]
 
 
 class Network(wiring.Component):
@@ -104,7 +98,7 @@ class Network(wiring.Component):
                     amp = s.weight_amplitude
                     params = [p + Mux(perturb, Mux(signs[base + k], -amp, amp), 0)
                               for k, p in enumerate(params)]
-                z = _tree_sum([params[i] * a[i] for i in range(n_in)] + [params[n_in] << s.A_f])
+                z = tree_sum([params[i] * a[i] for i in range(n_in)] + [params[n_in] << s.A_f])
                 if s.perturbation == "node":
                     amp = s.node_amplitude
                     z = z + Mux(perturb, Mux(signs[n_offsets[layer] + j], -amp, amp), 0)

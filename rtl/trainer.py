@@ -13,6 +13,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden_model.fixed_network import FixedSpec
 from rtl._validate import rejecting
+from rtl.arith import tree_sum
 from rtl.controller import STEP_BITS, Controller
 from rtl.correlator import Correlator
 from rtl.cost import Baseline
@@ -73,9 +74,13 @@ class MGDTrainer(wiring.Component):
         Completed updates.
     last_cost, c0 : Out(unsigned(W_C))
         Cost of the last perturbed pass; the baseline register.
+    sample : Out(index)
+        Training sample of the last completed step (spec: observable after every step; 0 at reset).
     sat_events : Out(32)
         Narrowing overflow events so far (a G accumulation, a θ or M update that saturated or wrapped),
-        one per parameter per event.
+        one per parameter per event. Exact at every clock edge: the events of a cycle are counted by a
+        registered adder tree and added to the running total one cycle later, and the output is the total
+        plus that register, so the count stays off the correlate-and-update path.
     cycles : Out(32)
         Clock cycles spent busy.
 
@@ -106,7 +111,7 @@ class MGDTrainer(wiring.Component):
             "momentum": Out(flat_width(n if spec.k_m else 0, spec.momentum_width)),
             "busy": Out(1), "step": Out(STEP_BITS), "updates": Out(STEP_BITS),
             "last_cost": Out(unsigned(spec.cost_fmt.width)), "c0": Out(unsigned(spec.cost_fmt.width)),
-            "sat_events": Out(STEP_BITS), "cycles": Out(STEP_BITS),
+            "sample": Out(self._controller.sample_bits), "sat_events": Out(STEP_BITS), "cycles": Out(STEP_BITS),
         })
 
     @property
@@ -156,6 +161,7 @@ class MGDTrainer(wiring.Component):
         is_base = delay(m, ctrl.issue_baseline, L, "tok_base")
         last = delay(m, ctrl.issue_last, L, "tok_last")
         signs = delay(m, bank.signs, L, "tok_signs")
+        tok_sample = delay(m, ctrl.sample, L, "tok_sample")
         perturbed = valid & ~is_base
         update = perturbed & last
         m.d.comb += [base.valid.eq(valid), base.baseline.eq(is_base), base.cost.eq(self.cost)]
@@ -185,18 +191,21 @@ class MGDTrainer(wiring.Component):
         step = Signal(STEP_BITS)
         updates = Signal(STEP_BITS)
         last_cost = Signal(unsigned(s.cost_fmt.width))
+        sample = Signal(len(self.sample))
         sat = Signal(STEP_BITS)
+        new_events = Signal(range(len(events) + 1))
         cycles = Signal(STEP_BITS)
         with m.If(perturbed):
-            m.d.sync += [step.eq(step + 1), last_cost.eq(self.cost)]
+            m.d.sync += [step.eq(step + 1), last_cost.eq(self.cost), sample.eq(tok_sample)]
         with m.If(update):
             m.d.sync += updates.eq(updates + 1)
-        m.d.sync += sat.eq(sat + sum(events))
+        m.d.sync += [new_events.eq(tree_sum(events)), sat.eq(sat + new_events)]
         with m.If(ctrl.busy):
             m.d.sync += cycles.eq(cycles + 1)
         if s.k_m:
             m.d.comb += self.momentum.eq(pack(moms))
         m.d.comb += [self.theta.eq(pack(thetas)), self.grad.eq(pack(grads)), self.busy.eq(ctrl.busy),
                      self.step.eq(step), self.updates.eq(updates), self.last_cost.eq(last_cost),
-                     self.c0.eq(base.c0), self.sat_events.eq(sat), self.cycles.eq(cycles)]
+                     self.sample.eq(sample),
+                     self.c0.eq(base.c0), self.sat_events.eq(sat + new_events), self.cycles.eq(cycles)]
         return m

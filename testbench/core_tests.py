@@ -2,7 +2,7 @@
 
 The bench is transaction-level: it asks the core to run up to the next θ update (``n_steps``, ``start``),
 waits for ``busy`` to fall, and compares every θ, every G (and every momentum register M, with momentum),
-the step counter, C and C0 with :class:`golden_model.fixed_mgd.FixedMGD` after the same steps; Python never touches the core clock by clock. Every eighth update block (when
+the step counter, C, C0, the sample index and the saturation-event counter with :class:`golden_model.fixed_mgd.FixedMGD` after the same steps; Python never touches the core clock by clock. Every eighth update block (when
 τ_θ > 1) is split in two so G is also compared mid-block and the stop/resume path is exercised.
 
 Parameters come from the environment (set by :mod:`testbench.cosim`):
@@ -89,11 +89,16 @@ class CoreBench:
         await RisingEdge(d.clk)
         d.start.value = 0
         await FallingEdge(d.busy)
+        # Read at the next falling clock edge, when every net has settled: at the busy edge itself an
+        # event-driven simulator (Icarus) may not yet have evaluated the outputs computed from registers
+        # that changed at the same clock edge (sat_events = total + this cycle's registered events).
+        await FallingEdge(d.clk)
         self.rtl_wall += time.perf_counter() - t0
         self.n += steps
 
-    def expected(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
-        """The model's θ, G, M, C and C0 after ``self.n`` steps, from traces recorded in batches."""
+    def expected(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        """The model's θ, G, M and scalar registers (C, C0, sample, sat_events) after ``self.n`` steps, from
+        traces recorded in batches."""
         m = self.model
         if self.n > m.n:
             skip = self.n - 1 - m.n  # steps before the trace window that no check looks at
@@ -103,7 +108,8 @@ class CoreBench:
             self.trace = m.run(max(TRACE_BATCH, self.n - m.n))
         i = self.n - 1 - self.trace_start
         tr = self.trace
-        return tr.theta[i], tr.G[i], tr.M[i], int(tr.C[i]), int(tr.C0[i])
+        scalars = {"C": tr.C[i], "C0": tr.C0[i], "sample": tr.sample[i], "sat_events": tr.sat_events[i]}
+        return tr.theta[i], tr.G[i], tr.M[i], {k: int(v) for k, v in scalars.items()}
 
     def read(self) -> tuple[np.ndarray, np.ndarray]:
         d, s = self.dut, self.spec
@@ -114,7 +120,7 @@ class CoreBench:
         """Compare the core with the model; the first difference as a message, or ``None``."""
         d, s = self.dut, self.spec
         theta, grad = self.read()
-        e_theta, e_grad, e_m, e_c, e_c0 = self.expected()
+        e_theta, e_grad, e_m, e_scalars = self.expected()
         self.compares += 1
         self.params_compared += self.n_params
 
@@ -135,7 +141,9 @@ class CoreBench:
                 return (f"{name} mismatch in {bad.size} of {self.n_params} parameters; first: parameter {i}: "
                         f"expected {int(exp[i])} ({_bits(exp[i], width)}), actual {int(act[i])} "
                         f"({_bits(act[i], width)}) {where()}")
-        for name, act, exp in (("C", int(d.last_cost.value), e_c), ("C0", int(d.c0.value), e_c0)):
+        actual = {"C": d.last_cost, "C0": d.c0, "sample": d.sample, "sat_events": d.sat_events}
+        for name, exp in e_scalars.items():
+            act = int(actual[name].value)
             if act != exp:
                 return f"{name} is {act}, expected {exp}, {where()}"
         return None

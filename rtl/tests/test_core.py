@@ -56,6 +56,8 @@ def _check_core(config, steps: int, chunks: list[int]) -> None:
                                               err_msg=f"M {where}")
             assert ctx.get(core.last_cost) == model.C, where
             assert ctx.get(core.c0) == model.C0, where
+            assert ctx.get(core.sample) == model.sample, where
+            assert ctx.get(core.sat_events) == model.sat_events, where
             ctx.set(core.rd_index, done % n)
             assert ctx.get(core.rd_theta.as_signed()) == model.theta[done % n], where
 
@@ -70,6 +72,10 @@ CASES = {
                         "fixed.rounding=convergent", "fixed.momentum_shift=2"],
     "xor-node-taus": ["mgd.perturbation=node", "mgd.tau_x=2", "mgd.tau_p=3", "mgd.tau_theta=4",
                       "fixed.rounding=half_up", "fixed.cost=UQ2.9", "network.cost=l1"],
+    # an 8-bit θ with η = 1: θ and M hit their rails (saturating, then wrapping), so sat_events counts
+    "xor-weight-rails": ["fixed.theta=Q1.6", "fixed.amplitude_shift=3", "fixed.eta_shift=0"],
+    "xor-weight-wrap-momentum": ["fixed.theta=Q1.6", "fixed.amplitude_shift=3", "fixed.eta_shift=0",
+                                 "fixed.momentum_shift=1", "fixed.overflow=wrap"],
 }
 
 
@@ -77,3 +83,7 @@ CASES = {
 def test_core_matches_golden_model_every_step(name):
     config = config_of(*CASES[name])
     _check_core(config, 40, [1, 1, 3, 2, 7])
+    if "rails" in name or "wrap" in name:
+        model = FixedMGD(config)
+        model.run(40, record=False)
+        assert model.sat_events > 10, "this case is meant to exercise the saturation counter"
