@@ -44,7 +44,7 @@ class MGDCore(wiring.Component):
     """A spatial MGD training core: one perturbed inference per clock in steady state.
 
     Pipeline (cycle of issue = 0): sample ROM read (1) → one stage per layer (``len(layers) - 1``) → cost
-    register (1) → correlate / update. So ``latency = len(layers) + 1`` and, with τ_x = τ_θ = T, T steps
+    register (1) → correlate (1) → update. So ``latency = len(layers) + 2`` and, with τ_x = τ_θ = T, T steps
     take ``T + 1 + latency`` cycles (one baseline pass, T perturbed passes, the drain before θ changes).
 
     Parameters
@@ -105,7 +105,8 @@ class MGDCore(wiring.Component):
             "busy": Out(1), "step": Out(STEP_BITS), "updates": Out(STEP_BITS),
             "last_cost": Out(unsigned(spec.cost_fmt.width)), "c0": Out(unsigned(spec.cost_fmt.width)),
             "sample": Out(self._trainer.sample.shape()), "sat_events": Out(STEP_BITS),
-            "cycles": Out(STEP_BITS), "theta": Out(flat_width(n, spec.theta.width)), "grad": Out(flat_width(n, spec.grad_width)),
+            "cycles": Out(STEP_BITS), "theta": Out(flat_width(n, spec.theta.width)),
+            "grad": Out(flat_width(n, spec.grad_width)),
             "momentum": Out(flat_width(n if spec.k_m else 0, spec.momentum_width)),
             "rd_index": In(max(1, (n - 1).bit_length())),
             "rd_theta": Out(spec.theta.width), "rd_grad": Out(spec.grad_width),
@@ -123,8 +124,9 @@ class MGDCore(wiring.Component):
 
     @property
     def latency(self) -> int:
-        """Cycles from issuing a pass to the edge at which its cost is correlated."""
-        return self._latency
+        """Cycles from issuing a pass to the edge at which θ changes if that pass ends an update block
+        (:attr:`rtl.trainer.MGDTrainer.schedule_latency`): the ``L`` of the ``(T + 1 + L) / T`` schedule."""
+        return self._trainer.schedule_latency
 
     @property
     def theta0(self) -> list[int]:

@@ -36,8 +36,7 @@ class Correlator(wiring.Component):
     en : In(1)
         A perturbed pass's Ĉ is presented this cycle: accumulate.
     clear : In(1)
-        With ``en``: this is the last step before an update; ``G ← 0`` instead (the update unit takes
-        ``g_next``).
+        ``G ← 0`` at this edge, whatever ``en`` says (the cycle the update unit consumes ``g``).
     sign : In(1)
     c_hat : In(signed(W_C + 1))
     a : In(activation format)
@@ -83,6 +82,8 @@ class Correlator(wiring.Component):
         total = g + term
         m.d.comb += [self.g.eq(g), self.g_next.eq(fit(total, s.grad_width, True, s.overflow)),
                      self.overflow.eq(self.en & overflows(total, s.grad_width, True))]
-        with m.If(self.en):
-            m.d.sync += g.eq(Mux(self.clear, 0, self.g_next))
+        with m.If(self.clear):
+            m.d.sync += g.eq(0)
+        with m.Elif(self.en):
+            m.d.sync += g.eq(self.g_next)
         return m

@@ -84,8 +84,11 @@ class MGDTrainer(wiring.Component):
     cycles : Out(32)
         Clock cycles spent busy.
 
-    Latency: θ changes at the clock edge that consumes the cost of an update's last pass; the controller
-    issues the next pass on the cycle after (see :class:`rtl.controller.Controller`).
+    Latency: the cost of an update's last pass is correlated into G at the edge that consumes it; θ changes
+    one edge later, computed from G's register, so the correlator's and the update unit's adders sit in
+    different clock cycles (the path from the cost to θ was the core's critical path). The controller
+    issues the next pass on the cycle after θ changes (see :class:`rtl.controller.Controller`), so a pass
+    waits :attr:`schedule_latency` ``= latency + 1`` cycles for the update of the pass before it.
     """
 
     def __init__(self, *, spec: FixedSpec, theta0: np.ndarray, n_samples: int, latency: int) -> None:
@@ -97,7 +100,7 @@ class MGDTrainer(wiring.Component):
             if theta0.shape != (n,):
                 raise ValueError(f"MGDTrainer theta0 must have shape ({n},), not {theta0.shape}")
             self._spec, self._theta0 = spec, [int(v) for v in theta0]
-            self._controller = Controller(n_samples=n_samples, latency=latency)
+            self._controller = Controller(n_samples=n_samples, latency=latency + 1)
             self._latency = latency
             wa = spec.act.width
             n_acts = sum(spec.layers[:-1])
@@ -120,7 +123,13 @@ class MGDTrainer(wiring.Component):
 
     @property
     def latency(self) -> int:
+        """Cycles from issuing a pass to the edge at which its cost is consumed (as constructed)."""
         return self._latency
+
+    @property
+    def schedule_latency(self) -> int:
+        """Cycles from issuing a pass to the edge at which θ changes if that pass ends an update block."""
+        return self._latency + 1
 
     @property
     def theta0(self) -> list[int]:
@@ -163,7 +172,7 @@ class MGDTrainer(wiring.Component):
         signs = delay(m, bank.signs, L, "tok_signs")
         tok_sample = delay(m, ctrl.sample, L, "tok_sample")
         perturbed = valid & ~is_base
-        update = perturbed & last
+        update = delay(m, perturbed & last, 1, "apply")  # the cycle after the last correlation
         m.d.comb += [base.valid.eq(valid), base.baseline.eq(is_base), base.cost.eq(self.cost)]
 
         acts = None
@@ -179,8 +188,8 @@ class MGDTrainer(wiring.Component):
             upd = WeightUpdate(spec=s, init=self._theta0[p])
             m.submodules[f"corr{p}"] = corr
             m.submodules[f"upd{p}"] = upd
-            m.d.comb += [corr.en.eq(perturbed), corr.clear.eq(last), corr.sign.eq(signs[lane]),
-                         corr.c_hat.eq(base.c_hat), upd.en.eq(update), upd.g.eq(corr.g_next)]
+            m.d.comb += [corr.en.eq(perturbed), corr.clear.eq(update), corr.sign.eq(signs[lane]),
+                         corr.c_hat.eq(base.c_hat), upd.en.eq(update), upd.g.eq(corr.g)]
             if a_index is not None:
                 m.d.comb += corr.a.eq(acts[a_index])
             thetas.append(upd.theta)

@@ -32,7 +32,7 @@ class WeightUpdate(wiring.Component):
     en : In(1)
         Apply the update this cycle.
     g : In(signed(W_G))
-        The accumulated gradient to apply (the correlator's ``g_next``).
+        The accumulated gradient to apply (the correlator's ``g`` register, holding the block's sum).
     theta : Out(signed(W_θ))
         The parameter register.
     momentum : Out(signed(W_θ + k_m + 1))

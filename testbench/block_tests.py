@@ -73,8 +73,11 @@ async def correlator_at_rails(dut) -> None:
             _where(k, desc)
         await RisingEdge(dut.clk)
         if en:
-            G = np.zeros(1, dtype=np.int64) if clear else nxt
             rails.add(int(nxt[0]))
+        if clear:
+            G = np.zeros(1, dtype=np.int64)
+        elif en:
+            G = nxt
         await ReadOnly()
         assert dut.g.value.to_signed() == G[0], f"G {dut.g.value.to_signed()} != {G[0]} " + _where(k, desc)
         await _next_write_phase(dut)

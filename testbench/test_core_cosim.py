@@ -139,7 +139,7 @@ def test_mgd_cosim_command(capsys):
         args += ["--set", o]
     assert main(args) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and "bit-exact" in out[0] and "steps=400" in out[0] and "cycles_per_step=6.000" in out[0]
+    assert len(out) == 1 and "bit-exact" in out[0] and "steps=400" in out[0] and "cycles_per_step=7.000" in out[0]
 
 
 def test_mgd_cosim_rejects_what_the_rtl_cannot_build(capsys):

@@ -49,7 +49,10 @@ def test_correlator_matches_twin_at_rails(node_input, rounding, overflow):
             assert ctx.get(dut.g_next) == nxt[0], (k, int(G[0]))
             if en[k]:
                 rails.add(int(nxt[0]))
-                G = np.zeros(1, dtype=np.int64) if clear[k] else nxt
+            if clear[k]:
+                G = np.zeros(1, dtype=np.int64)
+            elif en[k]:
+                G = nxt
             await ctx.tick()
             assert ctx.get(dut.g) == G[0], k
 
