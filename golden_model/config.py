@@ -232,10 +232,12 @@ class FixedConfig:
         if not theta_signed:
             _fail("fixed.theta", self.theta, 'a signed Q-format such as "Q3.12" (parameters have both signs)')
         if cost_signed:
-            _fail("fixed.cost", self.cost, 'an unsigned Q-format such as "UQ2.16" (the cost is never negative)')
+            _fail("fixed.cost", self.cost,
+                  'an unsigned Q-format such as "UQ2.16" (the cost is never negative)')
         if self.hw_activation == "hard_tanh" and not act_signed:
             _fail("fixed.activation", self.activation,
-                  'a signed Q-format such as "Q1.10" when fixed.hw_activation is "hard_tanh" (outputs reach -1)')
+                  'a signed Q-format such as "Q1.10" when fixed.hw_activation is "hard_tanh" '
+                  '(outputs reach -1)')
         if self.hw_activation != "relu" and act_int < 1:
             _fail("fixed.activation", self.activation,
                   f"a Q-format with at least 1 integer bit for fixed.hw_activation = {self.hw_activation!r} "
@@ -363,7 +365,8 @@ def apply_overrides(config: MGDConfig, overrides: list[str] | tuple[str, ...]) -
         if section not in data:
             _fail("--set section", section, "one of " + ", ".join(repr(s) for s in data))
         if name not in data[section]:
-            _fail(f"--set {section} field", name, "one of " + ", ".join(repr(k) for k in sorted(data[section])))
+            _fail(f"--set {section} field", name,
+                  "one of " + ", ".join(repr(k) for k in sorted(data[section])))
         data[section][name] = _parse_value(value.strip())
     return from_dict(data)
 
@@ -401,7 +404,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # Node perturbation (N = 20 neurons instead of 868 weights) with Adam: ~0.95 test accuracy at 40k steps,
     # ~0.97 at 60k (weight perturbation on the same network needs far more steps; `mgd reproduce`, (b)).
     "nist7x7": _preset(
-        network={"layers": [49, 16, 4], "activation": "sigmoid", "output_activation": "sigmoid", "cost": "mse"},
+        network={"layers": [49, 16, 4], "activation": "sigmoid", "output_activation": "sigmoid",
+                 "cost": "mse"},
         mgd={"perturbation": "node", "delta": 0.05, "eta": 0.003, "tau_x": 1, "tau_p": 1, "tau_theta": 1,
              "optimizer": "adam"},
         task={"dataset": "nist7x7", "steps": 60000, "target_accuracy": 0.9, "eval_every": 1000},

@@ -1,11 +1,13 @@
-"""PNG figures of the reproduction (:mod:`golden_model.experiments`); matplotlib is imported lazily, headless."""
+"""PNG figures of the reproduction (:mod:`golden_model.experiments`); matplotlib is imported lazily,
+headless."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from golden_model.plots import pyplot as _plt, save_figure
+from golden_model.plots import pyplot as _plt
+from golden_model.plots import save_figure
 
 __all__ = ["plot_all"]
 
@@ -14,7 +16,8 @@ def plot_gradient_quality(gq: dict[str, Any], path: Path) -> None:
     plt = _plt()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for r in gq["networks"]:
-        line, = ax.plot(r["T"], r["cos_mean"], "o", ms=3, label=f"N={r['N']} ({'-'.join(map(str, r['layers']))})")
+        line, = ax.plot(r["T"], r["cos_mean"], "o", ms=3,
+                        label=f"N={r['N']} ({'-'.join(map(str, r['layers']))})")
         ax.plot(r["T"], r["theory"], "-", color=line.get_color(), lw=1)
     ax.axhline(gq["cos_target"], color="grey", ls=":", lw=1)
     ax.set(xscale="log", xlabel="τ_θ = integration steps T", ylabel="cos(G, ∇C)",

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -52,9 +53,9 @@ WS_TARGETS = (0.6, 0.7, 0.8)  # steps to each, read off the same runs (which sto
 WS_SETTINGS = {"mgd.optimizer": "adam", "mgd.eta": 0.01, "mgd.tau_x": 1, "mgd.tau_theta": 1}
 
 # ---- (c) MGD vs backprop -----------------------------------------------------------------------------
-# task -> (preset, overrides common to all runs, {optimizer: eta}, steps). Each η was picked for MGD by a short
-# sweep (2-3 values, 2-3 seeds); the backprop reference then runs with the same η (see float_mgd), so a gap
-# is the price of the perturbative estimate at that η, not a separately tuned backprop.
+# task -> (preset, overrides common to all runs, {optimizer: eta}, steps). Each η was picked for MGD by a
+# short sweep (2-3 values, 2-3 seeds); the backprop reference then runs with the same η (see float_mgd), so
+# a gap is the price of the perturbative estimate at that η, not a separately tuned backprop.
 BP_TASKS: dict[str, tuple[str, dict[str, Any], dict[str, float], int]] = {
     "xor": ("xor", {"network.layers": [2, 4, 1]}, {"momentum": 0.2, "adam": 0.03}, 20000),
     "parity4": ("parity4", {}, {"momentum": 0.3, "adam": 0.03}, 60000),
@@ -216,10 +217,11 @@ def xor_paper(seeds: int = XOR_PAPER_SEEDS, steps: int = XOR_PAPER_STEPS,
     st = [s for s in run.steps_to_target if s is not None]
     if progress:
         progress(f"(d) xor paper settings: {len(st)}/{seeds} reached 100 %")
-    return {"config": cfg.to_dict()["mgd"], "layers": list(cfg.network.layers), "seeds": seeds, "steps": steps,
-            "solved": len(st), "steps_to_target": run.steps_to_target,
+    return {"config": cfg.to_dict()["mgd"], "layers": list(cfg.network.layers), "seeds": seeds,
+            "steps": steps, "solved": len(st), "steps_to_target": run.steps_to_target,
             "median_steps": float(np.median(st)) if st else None,
-            "first_seed_solved": next((s for s, v in zip(run.seeds, run.steps_to_target) if v is not None), None)}
+            "first_seed_solved": next((s for s, v in zip(run.seeds, run.steps_to_target) if v is not None),
+                                      None)}
 
 
 # ---- (e) ---------------------------------------------------------------------------------------------
@@ -286,7 +288,8 @@ def _jobs(quick: bool, only: list[str] | None) -> list[tuple[str, dict[str, Any]
     return jobs
 
 
-def _run_job(job: tuple[str, dict[str, Any]], progress: Callable[[str], None] | None) -> tuple[str, dict, float]:
+def _run_job(job: tuple[str, dict[str, Any]],
+             progress: Callable[[str], None] | None) -> tuple[str, dict, float]:
     name, kwargs = job
     t0 = time.perf_counter()
     return name, SECTIONS[name](progress=progress, **kwargs), time.perf_counter() - t0
@@ -342,12 +345,14 @@ def summarize(results: dict[str, Any]) -> list[dict[str, str]]:
         worst = max(r["max_rel_dev"] for r in gq["networks"])
         Ns = [r["N"] for r in gq["networks"]]
         rows.append({"claim": f"cos(G, ∇C) follows √(T/(T+N−1)) within 10 % (N = {min(Ns)}…{max(Ns)})",
-                     "measured": f"worst relative deviation {worst:.1%}", "holds": "yes" if worst < 0.10 else "no"})
+                     "measured": f"worst relative deviation {worst:.1%}",
+                     "holds": "yes" if worst < 0.10 else "no"})
         f = gq["fit"]
         lin = f["r2"] > 0.99 and abs(f["loglog_exponent_N_ge_40"] - 1) < 0.1
         rows.append({"claim": f"τ_θ for cos ≥ {gq['cos_target']} is linear in N",
                      "measured": f"T* = {f['slope']:.2f}·N {f['intercept']:+.0f}, R² = {f['r2']:.4f}, "
-                                 f"exponent {f['loglog_exponent_N_ge_40']:.2f} (theory slope {f['slope_theory']:.2f})",
+                                 f"exponent {f['loglog_exponent_N_ge_40']:.2f} "
+                                 f"(theory slope {f['slope_theory']:.2f})",
                      "holds": "yes" if lin else "no"})
     xp = results.get("xor_paper")
     if xp:
@@ -365,7 +370,8 @@ def summarize(results: dict[str, Any]) -> list[dict[str, str]]:
     ws = results.get("width_scaling")
     if ws:
         t = f"{max(ws['targets']):g}"
-        node = [(r["width"], r["reach"][t]["median_steps"]) for r in ws["rows"] if r["perturbation"] == "node"]
+        node = [(r["width"], r["reach"][t]["median_steps"])
+                for r in ws["rows"] if r["perturbation"] == "node"]
         weight = [(r["width"], r["reach"][t]["solved"]) for r in ws["rows"] if r["perturbation"] == "weight"]
         rows.append({"claim": "time to target accuracy does not grow linearly with N (NIST7x7, node pert.)",
                      "measured": "median steps to " + f"{float(t):.0%} by width: "
@@ -401,16 +407,16 @@ def markdown_report(results: dict[str, Any]) -> str:
         for r in gq["networks"]:
             lines.append(f"| {'-'.join(map(str, r['layers']))} | {r['N']} | {r['max_rel_dev']:.1%} | "
                          f"{r['mean_rel_dev']:.1%} | {r['T_star']} | {r['T_star_theory']:.0f} |")
-        lines += ["", f"Linear fit T* = {f['slope']:.3f}·N + {f['intercept']:.1f} (R² = {f['r2']:.4f}; theory "
-                  f"slope {f['slope_theory']:.3f}); log-log exponent (N ≥ 40) = "
+        lines += ["", f"Linear fit T* = {f['slope']:.3f}·N + {f['intercept']:.1f} "
+                  f"(R² = {f['r2']:.4f}; theory slope {f['slope_theory']:.3f}); log-log exponent (N ≥ 40) = "
                   f"{f['loglog_exponent_N_ge_40']:.3f}.", ""]
     ws = results.get("width_scaling")
     if ws:
         tg = ws["targets"]
         lines += ["## (b) Steps to target test accuracy on NIST7x7 vs width, weight vs node perturbation", "",
-                  f"Settings: {ws['settings']}, budget {ws['steps']} steps, {ws['seeds']} seeds; median steps "
-                  "when every seed reached the target, else how many did. A run stops once every seed has "
-                  f"reached {max(tg):.0%}.", "",
+                  f"Settings: {ws['settings']}, budget {ws['steps']} steps, {ws['seeds']} seeds; "
+                  "median steps when every seed reached the target, else how many did. "
+                  f"A run stops once every seed has reached {max(tg):.0%}.", "",
                   "| perturbation | width | N | P | " + " | ".join(f"steps to {t:.0%}" for t in tg)
                   + " | steps run | test acc at end (per seed) |",
                   "|---|---:|---:|---:|" + "---:|" * len(tg) + "---:|---|"]
@@ -421,7 +427,8 @@ def markdown_report(results: dict[str, Any]) -> str:
                 cells.append(_fmt(v["median_steps"], ".0f") if v["median_steps"] is not None
                              else f"{v['solved']}/{r['seeds']} reached")
             lines.append(f"| {r['perturbation']} | {r['width']} | {r['N']} | {r['P']} | " + " | ".join(cells)
-                         + f" | {r['steps_run']} | {', '.join(f'{a:.3f}' for a in r['final_test_accuracy'])} |")
+                         + f" | {r['steps_run']} | "
+                           f"{', '.join(f'{a:.3f}' for a in r['final_test_accuracy'])} |")
         lines.append("")
     bp = results.get("backprop_comparison")
     if bp:
@@ -431,8 +438,8 @@ def markdown_report(results: dict[str, Any]) -> str:
         for r in bp["rows"]:
             lines.append(f"| {r['task']} | {'-'.join(map(str, r['layers']))} ({r['perturbation']}) | "
                          f"{r['optimizer']} | {r['eta']} | {r['steps']} | {r['mgd']['mean']:.3f} ± "
-                         f"{r['mgd']['std']:.3f} | {r['backprop']['mean']:.3f} ± {r['backprop']['std']:.3f} | "
-                         f"{r['mgd_minus_backprop']:+.3f} |")
+                         f"{r['mgd']['std']:.3f} | {r['backprop']['mean']:.3f} ± "
+                         f"{r['backprop']['std']:.3f} | {r['mgd_minus_backprop']:+.3f} |")
         lines.append("")
     xp = results.get("xor_paper")
     if xp:

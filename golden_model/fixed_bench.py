@@ -15,8 +15,8 @@ from typing import Any
 import numba
 import numpy as np
 
-from golden_model.config import apply_overrides, from_preset
 from golden_model import fixed_mgd
+from golden_model.config import apply_overrides, from_preset
 from golden_model.fixed_mgd import FixedMGD
 
 __all__ = ["fixed_steps_per_second", "FIXED_CASES"]

@@ -66,7 +66,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from golden_model.config import MGDConfig, to_toml
-from golden_model.errors import MGDError
 from golden_model.fixed_kernel import KernelSpec, run_steps
 from golden_model.fixed_network import FixedSpec, cost, forward, quantize_data
 from golden_model.lfsr import SignBank, bank_spacing, taps_mask
@@ -432,9 +431,9 @@ class FixedMGD:
         returns ``(C0, C, C_hat, sat_events)``."""
         none = np.zeros((0, self.n_params), dtype=np.int64)
         rec = (none, none, none) if tr is None else (tr.theta, tr.G, tr.M)
-        return run_steps(self.theta, self.G, self.M, u0, self.C0, self.sat_events, self._X, self._T, *sched.lanes,
-                         sched.samples, sched.baseline, sched.updated, self._layers, self._param_neuron,
-                         self._param_input, self._kernel_spec, scalars, *rec)
+        return run_steps(self.theta, self.G, self.M, u0, self.C0, self.sat_events, self._X, self._T,
+                         *sched.lanes, sched.samples, sched.baseline, sched.updated, self._layers,
+                         self._param_neuron, self._param_input, self._kernel_spec, scalars, *rec)
 
     def _run_chunk(self, steps: int, record: bool) -> Trace | None:
         """One chunk of :meth:`run`: the controller sequence from :meth:`_schedule`, then the compiled

@@ -84,7 +84,8 @@ class FixedSpec:
         ``network.cost`` must be ``mse`` or ``l1``; ``mgd.multiplexing`` ``code`` (LFSR signs);
         ``mgd.cost_change`` ``digital``; every ``noise`` field 0 (noise is float-only); every intermediate
         within 62 bits; and G must not overflow within τ_θ steps (:meth:`widths`), whatever
-        ``fixed.overflow``: wrap would corrupt the gradient and saturation would bias it, so both are rejected.
+        ``fixed.overflow``: wrap would corrupt the gradient and saturation would bias it, so both are
+        rejected.
         """
         f, m, net = config.fixed, config.mgd, config.network
         if net.cost not in ("mse", "l1"):

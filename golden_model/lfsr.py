@@ -17,9 +17,9 @@ non-zero states before it repeats (a maximal-length sequence, "m-sequence").
 Taps
 ----
 :data:`TAPS` is the maximal-length tap table of Xilinx application note XAPP052 (P. Alfke, "Efficient Shift
-Registers, LFSR Counters, and Long Pseudo-Random Sequence Generators", 1996, table 3), widths 3 to 32. Those taps
-name a primitive polynomial; the Galois realisation of the same polynomial is also maximal-length. The
-tests run every width up to 24 through its whole period, and check widths up to 32 with the exact
+Registers, LFSR Counters, and Long Pseudo-Random Sequence Generators", 1996, table 3), widths 3 to 32. Those
+taps name a primitive polynomial; the Galois realisation of the same polynomial is also maximal-length.
+The tests run every width up to 24 through its whole period, and check widths up to 32 with the exact
 order test of :func:`period_is_maximal`.
 
 Sign convention
@@ -103,7 +103,8 @@ def taps_mask(width: int, taps: tuple[int, ...] | None = None) -> int:
     width = _check_width(width)
     taps = TAPS[width] if taps is None else taps
     if not taps or max(taps) != width or min(taps) < 1 or len(set(taps)) != len(taps):
-        raise LFSRError(f"LFSR taps must be distinct positions from 1 to {width} including {width}, not {taps!r}")
+        raise LFSRError(f"LFSR taps must be distinct positions from 1 to {width} including {width}, "
+                        f"not {taps!r}")
     mask = 0
     for t in taps:
         mask |= 1 << (t - 1)

@@ -23,7 +23,8 @@ from typing import Any
 
 from golden_model.config import MGDConfig, apply_overrides, from_preset, parse_qformat
 
-__all__ = ["at_width", "width_sweep", "summarize", "min_widths", "write_report", "DEFAULT_WIDTHS", "MODE_OVERRIDES"]
+__all__ = ["at_width", "width_sweep", "summarize", "min_widths", "write_report", "DEFAULT_WIDTHS",
+           "MODE_OVERRIDES"]
 
 DEFAULT_WIDTHS = (6, 8, 10, 12, 14, 16, 20, 24)
 
@@ -105,8 +106,8 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         first = mine[0]
         out.append({
             "preset": preset, "mode": mode, "width": width, "theta": first["theta"],
-            "amplitude_shift": first["amplitude_shift"], "eta_shift": first["eta_shift"], "cost": first["cost"],
-            "seeds": len(mine), "reached": len(hits),
+            "amplitude_shift": first["amplitude_shift"], "eta_shift": first["eta_shift"],
+            "cost": first["cost"], "seeds": len(mine), "reached": len(hits),
             "mean_final_test_accuracy": sum(r["final_test_accuracy"] for r in mine) / len(mine),
             "median_steps_to_target": hits[len(hits) // 2] if hits else None,
             "target_accuracy": first["target_accuracy"], "trained": 2 * len(hits) >= len(mine),
@@ -173,7 +174,8 @@ def write_report(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path]
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in table:
         lines.append(f"| {r['preset']} | {r['mode']} | {r['width']} | {r['theta']} | "
-                     f"{r['amplitude_shift']} | {r['eta_shift']} | {r['cost']} | {r['reached']}/{r['seeds']} | "
+                     f"{r['amplitude_shift']} | {r['eta_shift']} | {r['cost']} | "
+                     f"{r['reached']}/{r['seeds']} | "
                      f"{r['mean_final_test_accuracy']:.3f} | {r['target_accuracy']:.2f} | "
                      f"{r['median_steps_to_target']} |")
     md = out / "width_sweep.md"

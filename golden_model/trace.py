@@ -97,8 +97,8 @@ class Trace:
         with np.load(path) as data:
             missing = [name for name in TRACE_FIELDS if name not in data]
             if missing:
-                raise TraceError(f"trace file {path} must hold the fields {', '.join(TRACE_FIELDS)}; it lacks "
-                                 f"{', '.join(missing)} (written by an older mgd? write it again)")
+                raise TraceError(f"trace file {path} must hold the fields {', '.join(TRACE_FIELDS)}; "
+                                 f"it lacks {', '.join(missing)} (written by an older mgd? write it again)")
             kw = {name: data[name] for name in TRACE_FIELDS}
             return cls(**kw, config=str(data["config"]))
 

@@ -61,8 +61,10 @@ class SampleStore(wiring.Component):
             for name, a in (("x", x), ("t", t)):
                 if a.min() < lo or a.max() > hi:
                     raise ValueError(f"SampleStore {name} must lie in [{lo}, {hi}] for {width}-bit "
-                                     f"{'signed' if signed else 'unsigned'} elements, not [{a.min()}, {a.max()}]")
-            self._x, self._t, self._width, self._signed = x.astype(np.int64), t.astype(np.int64), width, signed
+                                     f"{'signed' if signed else 'unsigned'} elements, "
+                                     f"not [{a.min()}, {a.max()}]")
+            self._x, self._t = x.astype(np.int64), t.astype(np.int64)
+            self._width, self._signed = width, signed
         super().__init__({"addr": In(max(1, (len(x) - 1).bit_length())),
                           "x": Out(flat_width(x.shape[1], width)), "t": Out(flat_width(t.shape[1], width))})
 

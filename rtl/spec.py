@@ -72,7 +72,8 @@ def hardware_spec(config: MGDConfig) -> FixedSpec:
     n_params = spec.layout.n_params
     if n_params > MAX_SPATIAL_PARAMS:
         _fail("network.layers", f"a network of at most {MAX_SPATIAL_PARAMS} parameters for the spatial core "
-              f"(this one has {n_params}; the folded style for larger networks is not built yet)", list(spec.layers))
+              f"(this one has {n_params}; the folded style for larger networks is not built yet)",
+              list(spec.layers))
     for name in ("tau_x", "tau_p", "tau_theta"):
         value = getattr(spec, name)
         if not 1 <= value < (1 << TAU_BITS):

@@ -349,7 +349,7 @@ def _run_tool(name: str, args: list[str], cwd: Path) -> tuple[subprocess.Complet
     return proc, cold
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _nextpnr_version(name: str) -> str:
     with tempfile.TemporaryDirectory() as d:
         proc, _ = _run_tool(name, ["--version"], Path(d))

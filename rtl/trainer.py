@@ -114,7 +114,8 @@ class MGDTrainer(wiring.Component):
             "momentum": Out(flat_width(n if spec.k_m else 0, spec.momentum_width)),
             "busy": Out(1), "step": Out(STEP_BITS), "updates": Out(STEP_BITS),
             "last_cost": Out(unsigned(spec.cost_fmt.width)), "c0": Out(unsigned(spec.cost_fmt.width)),
-            "sample": Out(self._controller.sample_bits), "sat_events": Out(STEP_BITS), "cycles": Out(STEP_BITS),
+            "sample": Out(self._controller.sample_bits), "sat_events": Out(STEP_BITS),
+            "cycles": Out(STEP_BITS),
         })
 
     @property
@@ -140,7 +141,7 @@ class MGDTrainer(wiring.Component):
         s = self._spec
         out: list[tuple[int, int | None]] = []
         neuron, act_base = 0, 0
-        for layer, (n_in, n_out) in enumerate(zip(s.layers[:-1], s.layers[1:])):
+        for n_in, n_out in zip(s.layers[:-1], s.layers[1:]):
             for _j in range(n_out):
                 for i in range(n_in + 1):
                     p = len(out)

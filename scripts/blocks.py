@@ -61,7 +61,8 @@ def _core_build(a: argparse.Namespace) -> tuple[wiring.Component, str, dict[str,
 BLOCKS: dict[str, Block] = {
     "sign-bank": Block("sign-bank", "LFSR perturbation-sign bank (rtl.lfsr.SignBank)",
                        _sign_bank_args, _sign_bank_build),
-    "core": Block("core", "spatial MGD training core of a config (rtl.core.MGDCore)", _core_args, _core_build),
+    "core": Block("core", "spatial MGD training core of a config (rtl.core.MGDCore)",
+                  _core_args, _core_build),
 }
 
 

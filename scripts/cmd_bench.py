@@ -2,8 +2,8 @@
 
 Add a section by appending ``(name, "module:function")`` to :data:`SECTIONS`; the function takes no
 required argument and returns a dict of figures (numbers or strings; a nested dict is printed indented).
-Modules are imported only when their section runs. ``--only NAME[,NAME...]`` runs some sections. A figure derived from
-two sections (:data:`DERIVED`) is printed after them when both ran.
+Modules are imported only when their section runs. ``--only NAME[,NAME...]`` runs some sections. A figure
+derived from two sections (:data:`DERIVED`) is printed after them when both ran.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def _run(args: argparse.Namespace) -> int:
     only = names if args.only is None else args.only.split(",")
     for name in only:
         if name not in names:
-            raise UsageError(f"--only must be one or more (comma-separated) of {', '.join(map(repr, names))}, "
-                             f"not {name!r}")
+            raise UsageError("--only must be one or more (comma-separated) of "
+                             f"{', '.join(map(repr, names))}, not {name!r}")
     report: dict[str, Any] = {}
     for name, target in SECTIONS:
         if name not in only:

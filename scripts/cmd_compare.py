@@ -21,8 +21,9 @@ def _run(args: argparse.Namespace) -> int:
     from testbench.bench import compare
 
     rows = compare(args.out, args.task or None, target=args.target,
-                   fallback_targets=args.fallback_target or ("ecp5-85k",), sim=args.sim, free_steps=args.free_steps,
-                   backprop_repeats=args.backprop_repeats, progress=not args.quiet)
+                   fallback_targets=args.fallback_target or ("ecp5-85k",), sim=args.sim,
+                   free_steps=args.free_steps, backprop_repeats=args.backprop_repeats,
+                   progress=not args.quiet)
     print()
     print((Path(args.out) / "compare.md").read_text(encoding="utf-8"))
     # a core that fits no part is a figure, not a failure; an RTL that is not bit-exact is a failure
@@ -38,7 +39,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default="ecp5-25k", choices=["ice40-up5k", "ecp5-25k", "ecp5-85k"],
                         help="synthesis target whose Fmax sets the hardware time (default: ecp5-25k)")
     parser.add_argument("--fallback-target", action="append", choices=["ice40-up5k", "ecp5-25k", "ecp5-85k"],
-                        help="larger part for a core that does not fit --target (repeatable; default: ecp5-85k)")
+                        help="larger part for a core that does not fit --target "
+                             "(repeatable; default: ecp5-85k)")
     parser.add_argument("--sim", default="verilator", choices=["verilator", "icarus"],
                         help="simulator for the RTL training runs (default: verilator)")
     parser.add_argument("--free-steps", type=int, default=2000,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from golden_model.config import MGDConfig, PRESETS, resolve
+from golden_model.config import PRESETS, MGDConfig, resolve
 
 __all__ = ["add_config_args", "config_from_args", "check_count"]
 

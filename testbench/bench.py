@@ -1,4 +1,5 @@
-"""Hardware-side benchmarks (``mgd bench`` sections ``cosim`` and ``synth``) and the MGD-vs-backprop comparison
+"""Hardware-side benchmarks (``mgd bench`` sections ``cosim`` and ``synth``)
+and the MGD-vs-backprop comparison
 (``mgd compare``).
 
 Ref: ``shared/design/ARCHITECTURE.md`` ("Figures the toolkit must report": cycles per MGD step vs the ideal,
@@ -10,7 +11,8 @@ produced them.
 
 * :func:`cosim_throughput`: cycles/s and steps/s of the core in ``amaranth.sim`` (the Python simulator driving
   :class:`rtl.core.MGDCore` directly, free-running: one ``start`` then the testbench sleeps until ``busy``
-  falls), in Icarus and in Verilator (checked at every update and free-running, :func:`testbench.cosim.run_cosim`),
+  falls), in Icarus and in Verilator (checked at every update and free-running,
+  :func:`testbench.cosim.run_cosim`),
   and the measured cycles per step against the ideal schedule ``(T + 1 + L) / T`` for τ_x = τ_θ = T.
 * :func:`model_over_rtl`: the fixed-point golden model's speed over the fastest RTL simulation of the same
   run, from the ``fixed`` and ``cosim`` figures.
@@ -73,7 +75,8 @@ def _config(preset: str, overrides: Sequence[str]) -> MGDConfig:
 
 def _describe(config: MGDConfig) -> str:
     m = config.mgd
-    return (f"{config.task.dataset} {'-'.join(map(str, config.network.layers))} {m.perturbation} perturbation, "
+    return (f"{config.task.dataset} {'-'.join(map(str, config.network.layers))} "
+            f"{m.perturbation} perturbation, "
             f"tau_x={m.tau_x} tau_p={m.tau_p} tau_theta={m.tau_theta}, seed {m.seed}")
 
 
@@ -96,7 +99,8 @@ def amaranth_throughput(config: MGDConfig, steps: int) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``steps``, ``latency`` (pipeline latency L), ``cycles`` (the core's own busy-cycle counter), ``cycles_per_step``, ``seconds``,
+        ``steps``, ``latency`` (pipeline latency L), ``cycles`` (the core's own busy-cycle counter),
+        ``cycles_per_step``, ``seconds``,
         ``steps_per_s``, ``cycles_per_s`` and ``elaborate_s`` (building the simulation, not in ``seconds``).
     """
     from amaranth.sim import Simulator
@@ -164,7 +168,8 @@ def cosim_throughput(amaranth_steps: int = 300, icarus_steps: int = 200, icarus_
                      verilator_steps: int = 2000, verilator_free: int = 20000,
                      taus: Sequence[int] = (1, 4, 16), simulators: Sequence[str] = ("icarus", "verilator"),
                      ) -> dict[str, Any]:
-    """Simulation throughput per simulator and cycles per step vs the ideal bound (``mgd bench --only cosim``).
+    """Simulation throughput per simulator and cycles per step vs the ideal bound
+    (``mgd bench --only cosim``).
 
     Parameters
     ----------
@@ -196,7 +201,8 @@ def cosim_throughput(amaranth_steps: int = 300, icarus_steps: int = 200, icarus_
             if missing is not None:
                 case[sim] = f"not measured: {missing}"
                 continue
-            steps, free = (icarus_steps, icarus_free) if sim == "icarus" else (verilator_steps, verilator_free)
+            steps, free = ((icarus_steps, icarus_free) if sim == "icarus"
+                           else (verilator_steps, verilator_free))
             case[sim] = _cosim_figures(config, sim, steps, free)
         figures[name] = case
     sweep: dict[str, Any] = {}
@@ -355,10 +361,13 @@ def _markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             f"| {_fmt_time(r['hardware_time_to_target_s'])} "
             f"| {_fmt_time(r['backprop_time_to_target_s'])} ({r['backprop_solve_rate']:.0%}) "
             f"| {f'{ratio:.0f}x' if ratio else 'n/a'} |")
-    lines += ["", ("Hardware time = steps to target (RTL in Verilator, bit-exact with the golden model at every "
-                   "update) x measured cycles/step / Fmax. Backprop time = median wall time of scikit-learn's "
+    lines += ["", ("Hardware time = steps to target "
+                   "(RTL in Verilator, bit-exact with the golden model at every "
+                   "update) x measured cycles/step / Fmax. "
+                   "Backprop time = median wall time of scikit-learn's "
                    "MLPClassifier (Adam, same layer sizes, this CPU) to the same test accuracy, timing only "
-                   "`partial_fit`; solve rate = share of seeds that reached it. Ratio = backprop / hardware."),
+                   "`partial_fit`; solve rate = share of seeds that reached it. "
+                   "Ratio = backprop / hardware."),
               ""]
     lines += ["| task | bit-exact | RTL test acc. at end | checked Verilator steps/s | stage seconds |",
               "| --- | --- | ---: | ---: | --- |"]
@@ -366,7 +375,8 @@ def _markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         if "error" in r:
             continue
         st = ", ".join(f"{k} {v:.1f}" for k, v in r["stage_seconds"].items())
-        lines.append(f"| {r['task']} | {r['bit_exact']} | {r['rtl_test_accuracy']:.3f} after {r['steps']} steps "
+        lines.append(f"| {r['task']} | {r['bit_exact']} | "
+                     f"{r['rtl_test_accuracy']:.3f} after {r['steps']} steps "
                      f"| {r['rtl_verilator_steps_per_s']:.0f} | {st} |")
     lines += ["", "## Configuration", ""]
     lines += [f"- {k}: {v}" for k, v in meta.items()]
@@ -379,7 +389,8 @@ def compare(out_dir: str | Path, tasks: Sequence[str] | None = None, *, target: 
             backprop_repeats: int = 3, progress: bool = True) -> list[dict[str, Any]]:
     """Hardware time to target vs backprop wall time for each task; writes ``compare.json``/``compare.md``.
 
-    Each task is one :func:`testbench.flow.main_job` (its report folder is ``out_dir/<task>``). A core that does
+    Each task is one :func:`testbench.flow.main_job` (its report folder is ``out_dir/<task>``).
+    A core that does
     not fit ``target`` is synthesized for ``fallback_targets`` in order (the table says which part it did not
     fit); one that fits none of them is recorded with its error and the other tasks still run.
 
@@ -437,7 +448,8 @@ def compare(out_dir: str | Path, tasks: Sequence[str] | None = None, *, target: 
             print("\n".join(result.summary_lines()), flush=True)
     meta = {"command": "mgd compare", "tasks": {n: {"preset": COMPARE_TASKS[n][0],
                                                     "overrides": COMPARE_TASKS[n][1]} for n in names},
-            "synthesis target": target, "fallback targets": list(fallback_targets), "simulator": sim, "free-running steps for cycles/step": free_steps,
+            "synthesis target": target, "fallback targets": list(fallback_targets), "simulator": sim,
+            "free-running steps for cycles/step": free_steps,
             "backprop seeds": backprop_repeats, "python": platform.python_version(),
             "machine": platform.machine(), "total wall s": round(time.perf_counter() - t_all, 1)}
     (out / "compare.json").write_text(json.dumps({"rows": rows, "configuration": meta}, indent=2,

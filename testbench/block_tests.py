@@ -1,9 +1,10 @@
 """cocotb benches of the generated correlator and update-unit Verilog at their saturation rails.
 
 Parameters from the environment (set by ``testbench/test_blocks_cosim.py``): ``MGD_BLOCK`` (``correlator``
-or ``update``), ``MGD_BLOCK_SPEC`` (JSON: ``config`` TOML text, ``fields`` replacing spec fields, ``node_input``
-or ``init``), ``MGD_BLOCK_CYCLES`` and ``MGD_BLOCK_SEED`` (stimulus seed). Every cycle is compared with the
-golden twins :func:`golden_model.fixed_mgd.correlate` / :func:`golden_model.fixed_mgd.update`.
+or ``update``), ``MGD_BLOCK_SPEC`` (JSON: ``config`` TOML text, ``fields`` replacing spec fields,
+``node_input`` or ``init``), ``MGD_BLOCK_CYCLES`` and ``MGD_BLOCK_SEED`` (stimulus seed). Every cycle is
+compared with the golden twins :func:`golden_model.fixed_mgd.correlate` /
+:func:`golden_model.fixed_mgd.update`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ async def _start(dut) -> None:
 
 
 def _where(k: int, desc: dict) -> str:
-    return f"at cycle {k} (stimulus seed {os.environ['MGD_BLOCK_SEED']}, spec {json.dumps(desc.get('fields'))})"
+    return (f"at cycle {k} (stimulus seed {os.environ['MGD_BLOCK_SEED']}, "
+            f"spec {json.dumps(desc.get('fields'))})")
 
 
 @cocotb.test()
@@ -64,13 +66,14 @@ async def correlator_at_rails(dut) -> None:
         a = one if phase in (0, 2) else int(rng.integers(0, one + 1))
         en = 1 if phase in (0, 2) else int(rng.random() < 0.9)
         clear = 0 if phase in (0, 2) else int(rng.random() < 0.05)
-        dut.en.value, dut.clear.value, dut.sign.value, dut.c_hat.value, dut.a.value = en, clear, sign, c_hat, a
+        dut.en.value, dut.clear.value, dut.sign.value = en, clear, sign
+        dut.c_hat.value, dut.a.value = c_hat, a
         nxt = correlate(G, np.array([1 - 2 * sign]), c_hat, spec, inputs=np.array([a]) if node else None)
         exact = correlate(G, np.array([1 - 2 * sign]), c_hat, wide, inputs=np.array([a]) if node else None)
         wrapped += en and not g_lo <= exact[0] <= g_hi
         await ReadOnly()
-        assert dut.g_next.value.to_signed() == nxt[0], f"g_next {dut.g_next.value.to_signed()} != {nxt[0]} " + \
-            _where(k, desc)
+        assert dut.g_next.value.to_signed() == nxt[0], (
+            f"g_next {dut.g_next.value.to_signed()} != {nxt[0]} " + _where(k, desc))
         await RisingEdge(dut.clk)
         if en:
             rails.add(int(nxt[0]))
@@ -122,8 +125,8 @@ async def update_at_rails(dut) -> None:
             f"theta {dut.theta.value.to_signed()} != {theta[0]} (expected bits "
             f"{int(theta[0]) & ((1 << spec.theta.width) - 1):0{spec.theta.width}b}) " + _where(k, desc))
         if spec.k_m:
-            assert dut.momentum.value.to_signed() == M[0], f"M {dut.momentum.value.to_signed()} != {M[0]} " + \
-                _where(k, desc)
+            assert dut.momentum.value.to_signed() == M[0], (
+                f"M {dut.momentum.value.to_signed()} != {M[0]} " + _where(k, desc))
         await _next_write_phase(dut)
     if spec.overflow == "saturate":
         assert {spec.theta.min_int, spec.theta.max_int} <= seen, "the stimulus never reached both rails of θ"

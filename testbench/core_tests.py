@@ -2,8 +2,10 @@
 
 The bench is transaction-level: it asks the core to run up to the next θ update (``n_steps``, ``start``),
 waits for ``busy`` to fall, and compares every θ, every G (and every momentum register M, with momentum),
-the step counter, C, C0, the sample index and the saturation-event counter with :class:`golden_model.fixed_mgd.FixedMGD` after the same steps; Python never touches the core clock by clock. Every eighth update block (when
-τ_θ > 1) is split in two so G is also compared mid-block and the stop/resume path is exercised.
+the step counter, C, C0, the sample index and the saturation-event counter with
+:class:`golden_model.fixed_mgd.FixedMGD` after the same steps; Python never touches the core clock by clock.
+Every eighth update block (when τ_θ > 1) is split in two so G is also compared mid-block and the stop/resume
+path is exercised.
 
 Parameters come from the environment (set by :mod:`testbench.cosim`):
 ``MGD_COSIM_CONFIG`` (TOML file of the config), ``MGD_COSIM_STEPS`` (steps checked one update at a time),
@@ -166,7 +168,8 @@ def _plan(steps: int, tau_theta: int, eval_every: int) -> list[int]:
         nxt = min(steps, (done // tau_theta + 1) * tau_theta)
         if eval_every:
             nxt = min(nxt, (done // eval_every + 1) * eval_every)
-        if tau_theta > 1 and block % SPLIT_EVERY == SPLIT_EVERY - 1 and nxt - done > 1 and nxt % tau_theta == 0:
+        if (tau_theta > 1 and block % SPLIT_EVERY == SPLIT_EVERY - 1 and nxt - done > 1
+                and nxt % tau_theta == 0):
             nxt = done + (nxt - done) // 2
         else:
             block += nxt % tau_theta == 0
@@ -191,8 +194,10 @@ async def core_matches_golden_model(dut) -> None:
         await tb.reset()
         theta, grad = tb.read()
         if not (np.array_equal(theta, tb.model.theta0) and not grad.any()):
-            bad = int(np.flatnonzero(theta != tb.model.theta0)[0]) if not np.array_equal(theta, tb.model.theta0) else -1
-            res["mismatch"] = (f"reset state differs: theta[{bad}] = {theta[bad]}, expected {tb.model.theta0[bad]}"
+            bad = (int(np.flatnonzero(theta != tb.model.theta0)[0])
+                   if not np.array_equal(theta, tb.model.theta0) else -1)
+            res["mismatch"] = (f"reset state differs: theta[{bad}] = {theta[bad]}, "
+                               f"expected {tb.model.theta0[bad]}"
                                if bad >= 0 else "reset state differs: G is not 0")
         if eval_every and res["mismatch"] is None:
             res["curve"].append([0, *tb.evaluate(theta)])

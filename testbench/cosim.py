@@ -54,11 +54,13 @@ class CosimResult:
 
     def summary(self) -> str:
         cps = (f"{self.cycles_per_step:.3f} (ideal {self.bound_cycles_per_step:.3f}, latency {self.latency})"
-               if self.cycles_per_step is not None else f"n/a (no free-running steps; latency {self.latency})")
+               if self.cycles_per_step is not None
+               else f"n/a (no free-running steps; latency {self.latency})")
         status = "bit-exact" if self.bit_exact else f"MISMATCH: {self.mismatch}"
         speed = ""
         if self.checked_steps_per_s:
-            speed = (f" checked={self.checked_steps_per_s:.0f} steps/s {self.checked_cycles_per_s:.0f} cycles/s")
+            speed = (f" checked={self.checked_steps_per_s:.0f} steps/s "
+                     f"{self.checked_cycles_per_s:.0f} cycles/s")
         if self.free_steps_per_s:
             speed += f" free={self.free_steps_per_s:.0f} steps/s {self.free_cycles_per_s:.0f} cycles/s"
         acc = f" train_acc={self.final[1]:.3f}" if self.final else ""
@@ -172,7 +174,8 @@ def run_cosim(config: MGDConfig, sim: str, steps: int, *, name: str = "config", 
         config_name=name, sim=sim, steps=r["steps"], updates_compared=r["updates_compared"],
         params_compared=r["params_compared"], bit_exact=mismatch is None, mismatch=mismatch, latency=latency,
         cycles_per_step=(fc / fs) if fs else None,
-        bound_cycles_per_step=ideal_cycles_per_step(config, latency, r["steps"] - fs, fs) if fs else float("nan"),
+        bound_cycles_per_step=(ideal_cycles_per_step(config, latency, r["steps"] - fs, fs) if fs
+                               else float("nan")),
         checked_steps_per_s=(steps / cw) if cw else None, checked_cycles_per_s=(cs / cw) if cw else None,
         checked_rtl_cycles_per_s=(cs / r["checked_rtl_wall_s"]) if r.get("checked_rtl_wall_s") else None,
         free_steps_per_s=(fs / fw) if fw else None, free_cycles_per_s=(fc / fw) if fw else None,

@@ -100,15 +100,19 @@ class MainJobResult:
         return [
             f"task        {d['task']} {d['layers']} ({d['perturbation']} perturbation), "
             f"target accuracy {d['target_accuracy']:.0%}",
-            f"rtl         {'bit-exact' if self.bit_exact else 'MISMATCH: ' + str(self.mismatch)} with the golden "
+            f"rtl         {'bit-exact' if self.bit_exact else 'MISMATCH: ' + str(self.mismatch)}"
+            " with the golden "
             f"model at every update ({self.cosim.get('updates_compared')} updates x "
-            f"{self.cosim.get('params_compared') // max(1, self.cosim.get('updates_compared') or 1)} parameters)",
+            f"{self.cosim.get('params_compared') // max(1, self.cosim.get('updates_compared') or 1)}"
+            " parameters)",
             f"accuracy    train {d['rtl_train_accuracy']:.3f}, test {d['rtl_test_accuracy']:.3f} after "
             f"{d['steps']} steps; target reached at step {d['steps_to_target']}",
-            f"cycles/step {d['cycles_per_step']:.3f} measured (ideal schedule {d['ideal_cycles_per_step']:.3f})",
+            f"cycles/step {d['cycles_per_step']:.3f} measured "
+            f"(ideal schedule {d['ideal_cycles_per_step']:.3f})",
             f"synthesis   {d['synth_target']}: Fmax {d['fmax_mhz']:.1f} MHz, LUT {d['lut']}, FF {d['ff']}, "
             f"DSP {d['dsp']}, BRAM {d['bram']}",
-            "hardware    time to target " + (f"{hw * 1e6:.1f} us" if hw is not None else "n/a (target not reached)")
+            "hardware    time to target "
+            + (f"{hw * 1e6:.1f} us" if hw is not None else "n/a (target not reached)")
             + " = steps x cycles/step / Fmax",
             "backprop    scikit-learn MLPClassifier on this CPU: "
             + (f"{bp * 1e3:.1f} ms median to the same target (solve rate {d['backprop_solve_rate']:.0%})"
@@ -130,7 +134,8 @@ def _write_markdown(result: MainJobResult, path: Path) -> None:
         ("bit-exact at every update", f"{d['bit_exact']} ({result.cosim.get('updates_compared')} updates)"),
         ("RTL test accuracy", f"{d['rtl_test_accuracy']:.3f} (target {d['target_accuracy']})"),
         ("steps to target", d["steps_to_target"]),
-        ("cycles per step (measured / ideal)", f"{d['cycles_per_step']:.3f} / {d['ideal_cycles_per_step']:.3f}"),
+        ("cycles per step (measured / ideal)",
+         f"{d['cycles_per_step']:.3f} / {d['ideal_cycles_per_step']:.3f}"),
         (f"Fmax on {d['synth_target']}", f"{d['fmax_mhz']:.1f} MHz"),
         ("LUT / FF / DSP / BRAM", f"{d['lut']} / {d['ff']} / {d['dsp']} / {d['bram']}"),
         ("hardware time to target", "n/a" if d["hardware_time_to_target_s"] is None
@@ -156,10 +161,10 @@ def main_job(config: MGDConfig, out_dir: str | Path, *, target: str = "ecp5-25k"
     design that does not fit raises :class:`rtl.synthesis.DoesNotFitError`.
     """
     from golden_model.fixed_mgd import train as train_fixed
+    from golden_model.plots import plot_learning_curves
     from golden_model.sklearn_reference import time_to_accuracy
     from rtl.core import MGDCore
     from rtl.synthesis import DoesNotFitError, synthesize
-    from golden_model.plots import plot_learning_curves
     from testbench.cosim import run_cosim
 
     def say(msg: str) -> None:

@@ -10,8 +10,8 @@ import importlib
 import pytest
 
 from golden_model.config import apply_overrides, from_preset
-from scripts.cmd_bench import SECTIONS
 from golden_model.fixed_bench import FIXED_CASES
+from scripts.cmd_bench import SECTIONS
 from testbench.bench import COSIM_CASES, CompareError, _grad_width_for, amaranth_throughput, model_over_rtl
 from testbench.cosim import ideal_cycles_per_step
 
@@ -62,4 +62,5 @@ def test_model_over_rtl_divides_by_the_fastest_simulation():
     assert row["times the fastest RTL"] == 20.0 and row["times the fastest RTL, with trace"] == 4.0
     # a simulator that was not measured is reported as a string and left out of the comparison
     cosim["xor 2-2-1 weight"]["verilator"] = "not measured: verilator not found"
-    assert model_over_rtl(fixed, cosim)["xor 2-2-1 weight"]["fastest RTL simulation"].startswith("icarus free")
+    fastest = model_over_rtl(fixed, cosim)["xor 2-2-1 weight"]["fastest RTL simulation"]
+    assert fastest.startswith("icarus free")

@@ -18,12 +18,14 @@ pytestmark = pytest.mark.cosim
 
 # name: (block, config overrides, spec fields replaced (narrow G to reach its rails), block parameter)
 BLOCKS = {
-    "correlator-weight-wrap": ("correlator", ["fixed.cost=UQ1.6", "fixed.rounding=floor", "fixed.overflow=wrap"],
+    "correlator-weight-wrap": ("correlator",
+                               ["fixed.cost=UQ1.6", "fixed.rounding=floor", "fixed.overflow=wrap"],
                                {"grad_width": 9}, {"node_input": False}),
-    "correlator-node-sat": ("correlator", ["fixed.cost=UQ1.6", "fixed.rounding=convergent"], {"grad_width": 10},
-                            {"node_input": True}),
+    "correlator-node-sat": ("correlator", ["fixed.cost=UQ1.6", "fixed.rounding=convergent"],
+                            {"grad_width": 10}, {"node_input": True}),
     "update-momentum-sat": ("update", ["fixed.theta=Q1.6", "fixed.amplitude_shift=4", "fixed.eta_shift=2",
-                                       "fixed.momentum_shift=2", "fixed.rounding=half_up"], {}, {"init": -100}),
+                                       "fixed.momentum_shift=2", "fixed.rounding=half_up"],
+                            {}, {"init": -100}),
 }
 
 

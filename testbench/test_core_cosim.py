@@ -36,8 +36,8 @@ LAYERS = {"xor": "network.layers=[2,2,1]", "parity4": "network.layers=[4,8,1]"}
 CASES = {
     "xor-weight-A": ("xor", ["mgd.perturbation=weight", *FORMAT_A, "fixed.amplitude_shift=4",
                              "fixed.eta_shift=0"], 6000, 1.0),
-    "xor-node-C": ("xor", ["mgd.perturbation=node", *FORMAT_C, "fixed.amplitude_shift=4", "fixed.eta_shift=0"],
-                   10000, 1.0),
+    "xor-node-C": ("xor", ["mgd.perturbation=node", *FORMAT_C, "fixed.amplitude_shift=4",
+                           "fixed.eta_shift=0"], 10000, 1.0),
     "parity4-weight-A": ("parity4", ["mgd.perturbation=weight", *FORMAT_A, "fixed.amplitude_shift=3",
                                      "fixed.eta_shift=1", "mgd.seed=3"], 17000, 1.0),
     "parity4-node-A-momentum": ("parity4", ["mgd.perturbation=node", *FORMAT_A, "fixed.amplitude_shift=3",
@@ -92,7 +92,8 @@ def test_core_trains_bit_exact(name, sim):
     if not short:
         assert r.cycles_per_step == pytest.approx(r.bound_cycles_per_step), r.summary()
         assert r.final[1] >= accuracy, (f"{name} in {sim}: train accuracy {r.final[1]} < {accuracy} after "
-                                        f"{checked} steps (seed {config.mgd.seed}); config:\n{to_toml(config)}")
+                                        f"{checked} steps (seed {config.mgd.seed}); "
+                                        f"config:\n{to_toml(config)}")
 
 
 def test_core_with_taus_and_momentum_bit_exact():
@@ -119,7 +120,8 @@ def test_bench_catches_hardware_that_is_not_the_model():
 
 
 def test_taus_are_run_time_registers():
-    """Verilog generated with τ's = 1 runs τ_x = 3, τ_p = 2, τ_θ = 4 bit-exact: the bench loads them at run time."""
+    """Verilog generated with τ's = 1 runs τ_x = 3, τ_p = 2, τ_θ = 4 bit-exact: the bench loads them at
+    run time."""
     runner.require_simulator("icarus")
     hardware = _config("xor-weight-A")
     config = apply_overrides(hardware, ["mgd.tau_x=3", "mgd.tau_p=2", "mgd.tau_theta=4"])
@@ -139,7 +141,8 @@ def test_mgd_cosim_command(capsys):
         args += ["--set", o]
     assert main(args) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and "bit-exact" in out[0] and "steps=400" in out[0] and "cycles_per_step=7.000" in out[0]
+    assert (len(out) == 1 and "bit-exact" in out[0] and "steps=400" in out[0]
+            and "cycles_per_step=7.000" in out[0])
 
 
 def test_mgd_cosim_rejects_what_the_rtl_cannot_build(capsys):

@@ -11,7 +11,8 @@ from testbench import runner
 
 def _hide(monkeypatch, name: str) -> None:
     real = shutil.which
-    monkeypatch.setattr(runner.shutil, "which", lambda cmd, *a, **k: None if cmd == name else real(cmd, *a, **k))
+    monkeypatch.setattr(runner.shutil, "which",
+                        lambda cmd, *a, **k: None if cmd == name else real(cmd, *a, **k))
 
 
 def test_missing_simulator_skips_without_ci(monkeypatch):

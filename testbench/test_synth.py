@@ -15,8 +15,18 @@ from pathlib import Path
 import pytest
 
 from rtl.harness import _tree_levels
-from rtl.synthesis import (REPORT_JSON, REPORT_MD, TARGETS, DoesNotFitError, SynthesisError, TargetError,
-                           _log_utilisation, _run_tool, get_target, synthesize)
+from rtl.synthesis import (
+    REPORT_JSON,
+    REPORT_MD,
+    TARGETS,
+    DoesNotFitError,
+    SynthesisError,
+    TargetError,
+    _log_utilisation,
+    _run_tool,
+    get_target,
+    synthesize,
+)
 
 pytestmark = pytest.mark.synth
 

@@ -24,7 +24,8 @@ def test_xor_preset_is_paper_one():
 
 def test_overrides_apply_in_order_and_parse_toml_values():
     c = cfg.apply_overrides(cfg.from_preset("xor"),
-                            ["mgd.eta=0.2", "mgd.eta=0.3", "mgd.perturbation=node", "network.layers=[2, 4, 1]"])
+                            ["mgd.eta=0.2", "mgd.eta=0.3", "mgd.perturbation=node",
+                             "network.layers=[2, 4, 1]"])
     assert c.mgd.eta == 0.3 and c.mgd.perturbation == "node" and c.network.layers == (2, 4, 1)
 
 
@@ -47,7 +48,8 @@ def test_resolve_from_file(tmp_path):
                                      "outputs for task.dataset = 'xor', not [3, 2, 1]"),
         ("fixed.theta=Q3", 'fixed.theta must be a Q-format such as "Q3.12" (signed) or "UQ1.7" (unsigned), '
                            "not 'Q3'"),
-        ("task.dataset=mnist", "task.dataset must be one of 'xor', 'parity', 'nist7x7', 'digits', not 'mnist'"),
+        ("task.dataset=mnist",
+         "task.dataset must be one of 'xor', 'parity', 'nist7x7', 'digits', not 'mnist'"),
         ("mgd.nonsense=1", "--set mgd field must be one of"),
         ("nosection.x=1", "--set section must be one of 'network', 'mgd', 'noise', 'fixed', 'task', not "
                           "'nosection'"),

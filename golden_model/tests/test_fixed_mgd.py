@@ -138,7 +138,8 @@ def test_model_saturates_theta_and_cost_at_both_rails() -> None:
 
 def test_sat_events_count_one_per_parameter_and_update() -> None:
     """With momentum, an update whose M and θ both saturate is one event; G's accumulation counts apart."""
-    cfg = apply_overrides(from_preset("xor"), ["fixed.momentum_shift=2", "fixed.eta_shift=0", "mgd.tau_theta=1"])
+    cfg = apply_overrides(from_preset("xor"),
+                          ["fixed.momentum_shift=2", "fixed.eta_shift=0", "mgd.tau_theta=1"])
     m = FixedMGD(cfg, XOR)
     spec = m.spec
     m_hi = (1 << (spec.momentum_width - 1)) - 1
@@ -343,8 +344,8 @@ def test_bridge_maps_float_settings_to_shifts() -> None:
 
 @pytest.mark.parametrize("overrides, note", [
     ([], None),  # xor: float momentum, hardware shift momentum
-    (["mgd.optimizer=adam"], "'adam' applies to the float model only: the fixed-point model and the RTL update "
-                             "with shift momentum (fixed.momentum_shift = 1, gamma = 0.5)"),
+    (["mgd.optimizer=adam"], "'adam' applies to the float model only: the fixed-point model and the RTL "
+                             "update with shift momentum (fixed.momentum_shift = 1, gamma = 0.5)"),
     (["mgd.optimizer=momentum", "mgd.momentum=0.75", "fixed.momentum_shift=0"],
      "plain SGD (fixed.momentum_shift = 0); mgd.momentum = 0.75 maps to --set fixed.momentum_shift=2"),
     (["mgd.optimizer=sgd", "fixed.momentum_shift=0"], None),

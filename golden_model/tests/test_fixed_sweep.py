@@ -49,8 +49,8 @@ def test_min_widths_needs_every_wider_width_to_train() -> None:
 
 
 def test_mgd_sweep_writes_table_plot_and_json(tmp_path, capsys) -> None:
-    rc = main(["sweep", "--presets", "xor", "--modes", "weight", "--widths", "6,16", "--seeds", "1", "--quiet",
-               "--out", str(tmp_path)])
+    rc = main(["sweep", "--presets", "xor", "--modes", "weight", "--widths", "6,16", "--seeds", "1",
+               "--quiet", "--out", str(tmp_path)])
     assert rc == 0
     data = json.loads((tmp_path / "width_sweep.json").read_text())
     rows = {r["width"]: r for r in data["table"]}

@@ -6,8 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from golden_model.config import (MGDConfig, MGDSettings, NetworkConfig, NoiseConfig, TaskConfig,
-                                 apply_overrides)
+from golden_model.config import (
+    MGDConfig,
+    MGDSettings,
+    NetworkConfig,
+    NoiseConfig,
+    TaskConfig,
+    apply_overrides,
+)
 from golden_model.datasets import Dataset
 from golden_model.errors import MGDError
 from golden_model.float_mgd import FloatMGD, cosine, run_batch, train

@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 from golden_model.errors import MGDError
-from golden_model.perturbations import (CodePerturbation, FrequencyPerturbation, TimePerturbation,
-                                        WalshPerturbation, hadamard, make_perturbation)
+from golden_model.perturbations import (
+    CodePerturbation,
+    FrequencyPerturbation,
+    TimePerturbation,
+    WalshPerturbation,
+    hadamard,
+    make_perturbation,
+)
 
 SEEDS = [3, 4]
 

@@ -86,14 +86,17 @@ def test_lanes_are_decorrelated():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"lanes": 4, "width": 2, "seed": 1}, "LFSR width must be an integer from 3 to 32 (the tap table), not 2"),
-        ({"lanes": 4, "width": 33, "seed": 1}, "LFSR width must be an integer from 3 to 32 (the tap table), not 33"),
+        ({"lanes": 4, "width": 2, "seed": 1},
+         "LFSR width must be an integer from 3 to 32 (the tap table), not 2"),
+        ({"lanes": 4, "width": 33, "seed": 1},
+         "LFSR width must be an integer from 3 to 32 (the tap table), not 33"),
         ({"lanes": 4, "width": 16.0, "seed": 1}, "LFSR width must be an integer from 3 to 32, not 16.0"),
         ({"lanes": 0, "width": 16, "seed": 1}, "sign bank lanes must be a positive integer, not 0"),
         ({"lanes": 4, "width": 16, "seed": 0}, "LFSR seed must be a non-zero integer below 2**16, not 0"),
         ({"lanes": 1, "width": 8, "seed": 256}, "LFSR seed must be a non-zero integer below 2**8, not 256"),
         ({"lanes": 100, "width": 12, "seed": 1},
-         "sign bank width must leave at least 64 steps between lanes; 100 lanes of width 12 are only 40 apart"),
+         "sign bank width must leave at least 64 steps between lanes; "
+         "100 lanes of width 12 are only 40 apart"),
     ],
 )
 def test_bad_parameters_are_rejected(kwargs, message):

@@ -9,11 +9,11 @@ import numpy as np
 from golden_model.config import apply_overrides, from_preset
 from golden_model.fixed_network import FixedSpec
 
-
 # Every field a block test depends on, pinned, so that retuned presets and defaults change nothing here.
 PINNED = ["network.init_scale=1.0", "network.cost=mse", "mgd.optimizer=sgd", "mgd.perturbation=weight",
           "mgd.tau_x=1", "mgd.tau_p=1", "mgd.tau_theta=1", "mgd.seed=1",
-          "fixed.theta=Q3.12", "fixed.activation=UQ1.7", "fixed.cost=UQ3.12", "fixed.hw_activation=hard_sigmoid",
+          "fixed.theta=Q3.12", "fixed.activation=UQ1.7", "fixed.cost=UQ3.12",
+          "fixed.hw_activation=hard_sigmoid",
           "fixed.amplitude_shift=6", "fixed.eta_shift=6", "fixed.momentum_shift=0", "fixed.grad_width=32",
           "fixed.lfsr_width=16", "fixed.rounding=floor", "fixed.overflow=saturate"]
 

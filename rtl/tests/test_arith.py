@@ -57,7 +57,8 @@ def test_fit_matches_twin(overflow, in_signed, out_signed, out_width):
     m = Module()
     m.d.comb += [o.eq(fit(v, out_width, out_signed, overflow)), flag.eq(overflows(v, out_width, out_signed))]
     lo, hi = (-(1 << (width - 1)), (1 << (width - 1)) - 1) if in_signed else (0, (1 << width) - 1)
-    olo, ohi = (-(1 << (out_width - 1)), (1 << (out_width - 1)) - 1) if out_signed else (0, (1 << out_width) - 1)
+    olo, ohi = ((-(1 << (out_width - 1)), (1 << (out_width - 1)) - 1) if out_signed
+                else (0, (1 << out_width) - 1))
 
     def check(x, got):
         assert got[0] == fit_twin(x, out_width, out_signed, overflow), (x, out_width, out_signed, overflow)

@@ -52,8 +52,8 @@ def _check_core(config, steps: int, chunks: list[int]) -> None:
             np.testing.assert_array_equal(_unflat(ctx.get(core.grad), n, spec.grad_width), model.G,
                                           err_msg=f"G {where}")
             if spec.k_m:
-                np.testing.assert_array_equal(_unflat(ctx.get(core.momentum), n, spec.momentum_width), model.M,
-                                              err_msg=f"M {where}")
+                np.testing.assert_array_equal(_unflat(ctx.get(core.momentum), n, spec.momentum_width),
+                                              model.M, err_msg=f"M {where}")
             assert ctx.get(core.last_cost) == model.C, where
             assert ctx.get(core.c0) == model.C0, where
             assert ctx.get(core.sample) == model.sample, where

@@ -13,7 +13,6 @@ from rtl.harness import HarnessError, SynthHarness
 from rtl.lfsr import SignBank
 
 
-
 class _Toy(wiring.Component):
     """Inputs ``a`` (3 bits), ``b`` (2 bits, reset 0b10) and a nested ``bus.data`` (4 bits); outputs a
     registered copy of ``a`` and combinational functions of ``b`` and ``bus.data``."""

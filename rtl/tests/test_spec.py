@@ -6,8 +6,8 @@ import pytest
 
 from golden_model.errors import MGDError
 from rtl.core import MGDCore
-from rtl.tests._support import config_of
 from rtl.spec import MAX_SPATIAL_PARAMS, RTLConfigError, hardware_spec
+from rtl.tests._support import config_of
 
 
 def _config(*overrides: str, preset: str = "xor"):
@@ -17,7 +17,8 @@ def _config(*overrides: str, preset: str = "xor"):
 def test_presets_build():
     for preset in ("xor", "parity4"):
         hardware_spec(_config(preset=preset))
-    hardware_spec(_config("mgd.optimizer=sgd", "network.layers=[49,4,4]", preset="nist7x7"))  # 220 parameters: still spatial
+    # 220 parameters: still spatial
+    hardware_spec(_config("mgd.optimizer=sgd", "network.layers=[49,4,4]", preset="nist7x7"))
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -26,7 +27,8 @@ def test_presets_build():
      r"\(this one has 321; the folded style for larger networks is not built yet\), not \[2, 80, 1\]"),
     (["fixed.theta=Q20.20", "fixed.grad_width=64"],
      r"fixed.theta must be a Q-format of at most 32 bits for the RTL, not 'Q20.20'"),
-    (["fixed.cost=UQ10.30", "fixed.grad_width=64"], r"fixed.cost must be a Q-format of at most 32 bits for the RTL, not 'UQ10.30'"),
+    (["fixed.cost=UQ10.30", "fixed.grad_width=64"],
+     r"fixed.cost must be a Q-format of at most 32 bits for the RTL, not 'UQ10.30'"),
 ])
 def test_rtl_rejects_with_field_allowed_value(overrides, message):
     with pytest.raises(RTLConfigError, match=message):
@@ -38,7 +40,8 @@ def test_rtl_rejects_with_field_allowed_value(overrides, message):
 def test_lfsr_too_narrow_for_the_lanes():
     with pytest.raises(RTLConfigError, match=r"fixed.lfsr_width must be at least 14 for 220 sign lanes "
                                              r"\(64 steps apart\), not 8"):
-        hardware_spec(_config("fixed.lfsr_width=8", "mgd.optimizer=sgd", "mgd.perturbation=weight", "network.layers=[49,4,4]", preset="nist7x7"))
+        hardware_spec(_config("fixed.lfsr_width=8", "mgd.optimizer=sgd", "mgd.perturbation=weight",
+                              "network.layers=[49,4,4]", preset="nist7x7"))
 
 
 @pytest.mark.parametrize("overrides", [
