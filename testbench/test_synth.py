@@ -125,6 +125,16 @@ def test_report_records_tools_and_stages(synth_run):
     assert report["command"].endswith(f"--width {WIDTH}")
 
 
+def test_xor_core_fits_the_ice40_up5k_on_its_dsp_blocks(tmp_path):
+    """The multipliers map onto SB_MAC16 (``synth_ice40 -dsp``): the XOR training core fits the UP5K."""
+    out = tmp_path / "core"
+    proc = _mgd_synth("ice40-up5k", out, "core", "--preset", "xor")
+    assert proc.returncode == 0, proc.stderr
+    s = json.loads((out / REPORT_JSON).read_text())["summary"]
+    assert s["dsp"] == 7, f"2-2-1 weight mode: 6 weight products and the cost's square on SB_MAC16, {s}"
+    assert s["logic_used"] <= s["logic_available"] == 5280 and s["fmax_mhz"] > 0
+
+
 def test_design_that_does_not_fit_fails_cleanly(tmp_path):
     out = tmp_path / "big"
     proc = _mgd_synth("ice40-up5k", out, "sign-bank", "--lanes", str(BIG_LANES), "--width", "16")
