@@ -193,7 +193,6 @@ def _update(theta: np.ndarray, G: np.ndarray, M: np.ndarray,
     return theta, M, events | (theta != total)
 
 
-
 class _LaneStates(NamedTuple):
     """LFSR state of every lane over a chunk of steps, without materialising the (steps, lanes) array:
     lane ``p`` during step ``i`` is ``table[(offsets[i] + phase[p]) % len(table)]``."""
