@@ -24,8 +24,8 @@ API (what RTL testbenches and the CLI call)
 ``.run_reference(steps) -> Trace``  the same from ``step()`` calls (slow, for cross-checks)
 ``.state() -> StepState`` current registers: n (steps done), θ, G, M, C, C0, C_hat, sign bits, LFSR, sample,
                           and ``sat_events`` (narrowings that saturated or wrapped so far)
-``.predict(x_q)``         unperturbed inference of integer inputs
-``.evaluate()``           mean cost and train/test accuracy of the unperturbed network
+``.predict(x_q, theta=None)``  unperturbed inference of integer inputs (the model's θ or the given one)
+``.evaluate(theta=None)`` mean cost and train/test accuracy of the unperturbed network
 ``.reset()``              back to the reset state
 
 Pure helpers for block-level golden twins: :func:`golden_model.fixed_network.forward`, ``activation``,
@@ -65,6 +65,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from golden_model import schedule
 from golden_model.config import MGDConfig, to_toml
 from golden_model.fixed_kernel import KernelSpec, run_steps
 from golden_model.fixed_network import FixedSpec, cost, forward, quantize_data
@@ -74,7 +75,7 @@ from golden_model.qformat import fit, round_shift
 from golden_model.results import CurvePoint, TrainResult
 from golden_model.trace import Trace
 
-__all__ = ["FixedMGD", "StepState", "QuantizedData", "correlate", "update", "theta0", "base_seed", "train"]
+__all__ = ["FixedMGD", "StepState", "QuantizedData", "correlate", "update", "theta0", "train"]
 
 # Steps per chunk of the fast path (bounds the memory of its precomputed signs).
 _CHUNK = 4096
@@ -123,11 +124,6 @@ class StepState:
     M: np.ndarray
     updated: bool
     sat_events: int
-
-
-def base_seed(config: MGDConfig) -> int:
-    """Sign bank base seed ``mgd.seed % (2**lfsr_width - 1) + 1`` (non-zero, spec "Perturbation signs")."""
-    return config.mgd.seed % ((1 << config.fixed.lfsr_width) - 1) + 1
 
 
 def theta0(spec: FixedSpec) -> np.ndarray:
@@ -248,18 +244,15 @@ class FixedMGD:
         self.layout = spec.layout
         self.n_params = self.layout.n_params
         self.theta0 = theta0(spec)
-        self.bank = SignBank(lanes=spec.n_lanes, width=spec.lfsr_width, seed=base_seed(config))
+        self.bank = SignBank(lanes=spec.n_lanes, width=spec.lfsr_width, seed=spec.base_seed)
         self.lane_seeds = np.array(self.bank.seeds, dtype=np.int64)
         # node mode: neuron of every parameter (gathers lane signs) and position of its input in the
         # concatenation of every layer's [baseline input, 2**A_f] vectors
-        neuron, pos, p0 = [], [], 0
-        for (n_in, n_out), o in zip(zip(spec.layers[:-1], spec.layers[1:]), self.layout.neuron_offsets()):
-            for j in range(n_out):
-                neuron += [o + j] * (n_in + 1)
-                pos += list(range(p0, p0 + n_in + 1))
-            p0 += n_in + 1
-        self._param_neuron = np.array(neuron, dtype=np.int64)
-        self._param_input = np.array(pos, dtype=np.int64)
+        neuron, layer, inp = self.layout.synapses()
+        starts = np.cumsum([0, *(n + 1 for n in spec.layers[:-1])])
+        self._param_neuron = neuron
+        self._param_input = starts[layer] + inp
+        p0 = int(starts[-1])
         # what the compiled kernel takes: contiguous sample ROM, layer sizes, the spec as ints, and the
         # length of its per-pass buffer (every layer's input and bias slot, then the output)
         self._X = np.ascontiguousarray(self.data.x_train)
@@ -298,17 +291,19 @@ class FixedMGD:
         """θ per layer as ``(n_out, n_in + 1)`` views (weights, then bias)."""
         return self.layout.unflatten(self.theta if theta is None else theta)
 
-    def predict(self, x_q: np.ndarray) -> np.ndarray:
-        """Unperturbed network output for integer inputs ``x_q`` (batch, n_in), activation LSBs."""
-        return forward(self.blocks(), np.asarray(x_q, dtype=np.int64), self.spec)[0]
+    def predict(self, x_q: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
+        """Unperturbed network output for integer inputs ``x_q`` (batch, n_in), activation LSBs, with the
+        model's θ or the given one (e.g. read back from hardware)."""
+        return forward(self.blocks(theta), np.asarray(x_q, dtype=np.int64), self.spec)[0]
 
-    def evaluate(self) -> tuple[float, float, float]:
-        """``(mean cost on the train set in real units, train accuracy, test accuracy)``, unperturbed θ."""
+    def evaluate(self, theta: np.ndarray | None = None) -> tuple[float, float, float]:
+        """``(mean cost on the train set in real units, train accuracy, test accuracy)`` of the unperturbed
+        network with the model's θ, or with ``theta`` (a bench evaluates the hardware's θ this way)."""
         from golden_model.datasets import accuracy
 
         one = float(1 << self.spec.A_f)
-        y_tr = self.predict(self.data.x_train)
-        y_te = self.predict(self.data.x_test)
+        y_tr = self.predict(self.data.x_train, theta)
+        y_te = self.predict(self.data.x_test, theta)
         c = float(np.mean(cost(y_tr, self.data.t_train, self.spec))) * self.spec.cost_fmt.lsb
         return (c, accuracy(y_tr / one, self.data.t_train / one),
                 accuracy(y_te / one, self.data.t_test / one))
@@ -318,14 +313,14 @@ class FixedMGD:
         """One MGD step, spec order, the readable reference path; returns the state after it."""
         spec, n = self.spec, self.n
         # 1. signs
-        if n > 0 and n % spec.tau_p == 0:
+        if schedule.advances(n, spec.tau_p):
             self.bank.advance()
         signs = self.bank.signs
-        # 2. sample and baseline
-        k = (n // spec.tau_x) % self.n_train
+        # 2. sample and baseline (θ was updated at the end of step n - 1 exactly when n % τ_θ == 0)
+        k = int(schedule.sample_index(n, spec.tau_x, self.n_train))
         x = self.data.x_train[k][None, :]
         t = self.data.t_train[k][None, :]
-        self.baseline = n == 0 or n % spec.tau_x == 0 or self.updated
+        self.baseline = bool(schedule.takes_baseline(n, spec.tau_x, spec.tau_theta))
         if self.baseline:
             y0, inputs = forward(self.blocks(), x, spec)
             self.C0 = int(cost(y0, t, spec)[0])
@@ -349,7 +344,7 @@ class FixedMGD:
                                         self._inputs[self._param_input])
         self.sat_events += int(events.sum())
         # 6. update
-        self.updated = (n + 1) % spec.tau_theta == 0
+        self.updated = bool(schedule.updates(n, spec.tau_theta))
         if self.updated:
             self.theta, self.M, events = _update(self.theta, self.G, self.M, spec)
             self.sat_events += int(events.sum())
@@ -399,7 +394,7 @@ class FixedMGD:
         out = np.empty((steps, spec.n_lanes), dtype=np.int64)
         for i in range(steps):
             n = n0 + i
-            if n > 0 and n % tau_p == 0:
+            if schedule.advances(n, tau_p):
                 bank.advance()
             out[i] = bank.state
         lanes = np.arange(spec.n_lanes, dtype=np.int64)
@@ -411,9 +406,10 @@ class FixedMGD:
         spec = self.spec
         ns = np.arange(self.n, self.n + steps, dtype=np.int64)
         return _Schedule(
-            ns=ns, lanes=self._lane_states(self.n, steps), samples=(ns // spec.tau_x) % self.n_train,
-            baseline=(ns == 0) | (ns % spec.tau_x == 0) | (ns % spec.tau_theta == 0),
-            updated=(ns + 1) % spec.tau_theta == 0)
+            ns=ns, lanes=self._lane_states(self.n, steps),
+            samples=schedule.sample_index(ns, spec.tau_x, self.n_train),
+            baseline=schedule.takes_baseline(ns, spec.tau_x, spec.tau_theta),
+            updated=schedule.updates(ns, spec.tau_theta))
 
     def warm_up(self) -> None:
         """Load the compiled kernel now (from Numba's on-disk cache, a fraction of a second; compiling it,

@@ -16,6 +16,7 @@ momentum register and θ itself (``fixed.overflow``: θ saturates at its rails o
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,6 +120,13 @@ class FixedSpec:
                 f"not {f.grad_width}")
         return spec
 
+    @classmethod
+    def min_grad_width(cls, config: MGDConfig) -> int:
+        """The fewest bits of G that :meth:`from_config` accepts for ``config`` (``widths()["G"]``: G cannot
+        overflow within τ_θ steps); raises what ``from_config`` raises for any other field."""
+        wide = config.replace(fixed=dataclasses.replace(config.fixed, grad_width=64))
+        return cls.from_config(wide).widths()["G"]
+
     # ---- derived numbers -----------------------------------------------------------------------------
     @property
     def T_f(self) -> int:
@@ -135,6 +143,11 @@ class FixedSpec:
     @property
     def layout(self) -> ParamLayout:
         return ParamLayout(self.layers)
+
+    @property
+    def base_seed(self) -> int:
+        """The sign bank's base seed, ``mgd.seed % (2**lfsr_width - 1) + 1`` (spec: "Perturbation signs")."""
+        return self.seed % ((1 << self.lfsr_width) - 1) + 1
 
     @property
     def n_lanes(self) -> int:

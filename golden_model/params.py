@@ -47,6 +47,17 @@ class ParamLayout:
             pos += b
         return out
 
+    def synapses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per parameter (canonical order): its neuron (node-mode lane), its layer, and its input ``i``
+        within that layer (``i == n_in`` for the bias). int64 arrays of length :attr:`n_params`."""
+        neuron, layer, inp = [], [], []
+        for k, (a, b, o) in enumerate(zip(self.layers[:-1], self.layers[1:], self.neuron_offsets())):
+            neuron += np.repeat(np.arange(o, o + b), a + 1).tolist()
+            layer += [k] * ((a + 1) * b)
+            inp += list(range(a + 1)) * b
+        return (np.array(neuron, dtype=np.int64), np.array(layer, dtype=np.int64),
+                np.array(inp, dtype=np.int64))
+
     def unflatten(self, theta: np.ndarray) -> list[np.ndarray]:
         """Per layer, a view of shape ``(n_out, n_in + 1)``: weights in columns ``:n_in``, bias last."""
         return [theta[o:o + (a + 1) * b].reshape(b, a + 1)

@@ -34,12 +34,20 @@ import numpy as np
 
 from golden_model.errors import MGDError
 
-__all__ = ["ROUNDINGS", "OVERFLOWS", "QFormatError", "QFormat", "round_shift", "saturate", "wrap", "fit"]
+__all__ = ["ROUNDINGS", "OVERFLOWS", "QFormatError", "QFormat", "split_qformat", "round_shift", "saturate",
+           "wrap", "fit"]
 
 ROUNDINGS = ("floor", "half_up", "convergent")
 OVERFLOWS = ("saturate", "wrap")
 _SHORT = {"floor": "TRN", "half_up": "RND", "convergent": "RND_CONV", "saturate": "SAT", "wrap": "WRAP"}
 _QFMT = re.compile(r"^(U?)Q(\d+)\.(\d+)$")
+
+
+def split_qformat(text: Any) -> tuple[bool, int, int] | None:
+    """``"Q3.12"`` / ``"UQ1.7"`` (ARM notation) to ``(signed, int_bits, frac_bits)``; ``None`` if ``text``
+    is not one. The one Q-format parser (:meth:`QFormat.parse` and the config's checks use it)."""
+    m = _QFMT.match(text) if isinstance(text, str) else None
+    return None if m is None else (m.group(1) == "", int(m.group(2)), int(m.group(3)))
 
 IntOrArray = TypeVar("IntOrArray", int, np.ndarray)
 
@@ -156,10 +164,10 @@ class QFormat:
     def parse(cls, text: str, *, rounding: str = "floor", overflow: str = "saturate",
               name: str = "Q-format") -> QFormat:
         """``"Q3.12"`` / ``"UQ1.7"`` (ARM notation) to a :class:`QFormat`."""
-        m = _QFMT.match(text) if isinstance(text, str) else None
-        if m is None:
+        parts = split_qformat(text)
+        if parts is None:
             raise QFormatError(f'{name} must be a Q-format such as "Q3.12" or "UQ1.7", not {text!r}')
-        return cls(m.group(1) == "", int(m.group(2)), int(m.group(3)), rounding, overflow)
+        return cls(*parts, rounding, overflow)
 
     @property
     def width(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["rejecting"]
+__all__ = ["rejecting", "not_elaborated"]
 
 
 @contextmanager
@@ -21,3 +21,19 @@ def rejecting(component: object) -> Iterator[None]:
     except Exception:
         component._MustUse__silence = True  # amaranth._unused.MustUse's own switch
         raise
+
+
+def not_elaborated(component: object) -> None:
+    """``component`` was built for its figures (schedule, parameters) and will not be elaborated: no
+    unused-component warning for it, nor for the sub-components its constructor built."""
+    from amaranth import Elaboratable
+
+    seen: set[int] = set()
+    stack = [component]
+    while stack:
+        c = stack.pop()
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        c._MustUse__silence = True
+        stack += [v for v in vars(c).values() if isinstance(v, Elaboratable)]

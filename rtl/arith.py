@@ -5,17 +5,17 @@ Ref: ``docs/fixed_point_spec.md`` ("Notation and formats"): ``round_R(v, s)`` an
 Every narrowing in the RTL is built from these two helpers, exactly as every narrowing in the fixed-point
 golden model is built from :func:`golden_model.qformat.round_shift` and :func:`golden_model.qformat.fit`.
 They are pure combinational expression builders (no registers), checked against their twins for every
-input of small widths in ``rtl/tests/test_arith.py``.
+input of small widths in ``testbench/sim/test_arith.py``.
 """
 
 from __future__ import annotations
 
 from amaranth import Cat, Const, Mux, Value
 
+from golden_model.qformat import OVERFLOWS, ROUNDINGS
+
 __all__ = ["round_shift", "fit", "overflows", "signed_range", "tree_sum"]
 
-_ROUNDINGS = ("floor", "half_up", "convergent")
-_OVERFLOWS = ("saturate", "wrap")
 
 
 def signed_range(width: int, signed: bool) -> tuple[int, int]:
@@ -32,8 +32,8 @@ def round_shift(v: Value, s: int, rounding: str) -> Value:
     ``half_up`` adds half an LSB first, ``convergent`` rounds ties to even. The result is signed if ``v`` is
     and wide enough for every result (no overflow).
     """
-    if rounding not in _ROUNDINGS:
-        raise ValueError(f"rounding must be one of {_ROUNDINGS!r}, not {rounding!r}")
+    if rounding not in ROUNDINGS:
+        raise ValueError(f"rounding must be one of {ROUNDINGS!r}, not {rounding!r}")
     v = Value.cast(v)
     if s <= 0:
         return v << (-s)
@@ -63,8 +63,8 @@ def fit(v: Value, width: int, signed: bool, overflow: str) -> Value:
 
     The twin of :func:`golden_model.qformat.fit`. Returns a ``width``-bit value of the given signedness.
     """
-    if overflow not in _OVERFLOWS:
-        raise ValueError(f"overflow must be one of {_OVERFLOWS!r}, not {overflow!r}")
+    if overflow not in OVERFLOWS:
+        raise ValueError(f"overflow must be one of {OVERFLOWS!r}, not {overflow!r}")
     v = Value.cast(v)
     low = _extend(v, width).as_unsigned()[:width]
     if overflow == "saturate":

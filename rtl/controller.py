@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from amaranth import Module, Signal
 from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import Out
 
 from rtl._validate import rejecting
-from rtl.spec import TAU_BITS
+from rtl.contract import STEP_BITS, TAU_BITS, ControlSignature, index_bits
 
-__all__ = ["Controller", "STEP_BITS"]
-
-STEP_BITS = 32  # step counters and the run length
+__all__ = ["Controller"]
 
 
 def _check_pos_int(name: str, value: object) -> int:
@@ -49,11 +47,9 @@ class Controller(wiring.Component):
 
     Attributes
     ----------
-    start, stop : In(1)
-        Pulses (one cycle): run ``n_steps`` more steps / stop after the current step.
-    n_steps : In(32)
-    tau_x, tau_p, tau_theta : In(21)
-        Loaded into the τ registers on ``start``; each >= 1.
+    ctrl : Out(:class:`rtl.contract.ControlSignature`)
+        ``start``/``stop`` pulses (run ``n_steps`` more steps / stop after the current step) and the τ's,
+        loaded into the τ registers on ``start`` (each >= 1).
     issue_valid, issue_baseline, issue_last : Out(1)
         A pass is issued this cycle; it is a baseline pass; it is the last step before an update.
     sample : Out(index)
@@ -73,8 +69,7 @@ class Controller(wiring.Component):
             self._n_samples = _check_pos_int("n_samples", n_samples)
             self._latency = _check_pos_int("latency", latency)
         super().__init__({
-            "start": In(1), "stop": In(1), "n_steps": In(STEP_BITS),
-            "tau_x": In(TAU_BITS), "tau_p": In(TAU_BITS), "tau_theta": In(TAU_BITS),
+            "ctrl": Out(ControlSignature()),
             "issue_valid": Out(1), "issue_baseline": Out(1), "issue_last": Out(1),
             "sample": Out(self.sample_bits), "advance": Out(1), "step": Out(STEP_BITS), "busy": Out(1),
         })
@@ -89,7 +84,7 @@ class Controller(wiring.Component):
 
     @property
     def sample_bits(self) -> int:
-        return max(1, (self._n_samples - 1).bit_length())
+        return index_bits(self._n_samples)
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
@@ -102,11 +97,11 @@ class Controller(wiring.Component):
         after_last = Signal()
         drain = Signal(range(self._latency + 1))
 
-        with m.If(self.start):
-            m.d.sync += limit.eq(n + self.n_steps)
+        with m.If(self.ctrl.start):
+            m.d.sync += limit.eq(n + self.ctrl.n_steps)
             for k, reg in taus.items():
-                m.d.sync += reg.eq(getattr(self, k))
-        with m.If(self.stop):
+                m.d.sync += reg.eq(getattr(self.ctrl, k))
+        with m.If(self.ctrl.stop):
             m.d.sync += limit.eq(n)
 
         can = (n != limit) & ~(after_last & (drain != 0))

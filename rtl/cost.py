@@ -4,7 +4,7 @@ Ref: ``docs/fixed_point_spec.md`` ("Cost"; "One step n", steps 2 and 4); golden 
 :func:`golden_model.fixed_network.cost`.
 
 The two are separate components because a chip-in-the-loop trainer receives C from outside hardware and
-still needs the baseline: :class:`rtl.trainer.MGDTrainer` holds the :class:`Baseline`, while
+still needs the baseline: :class:`rtl.spatial.trainer.MGDTrainer` holds the :class:`Baseline`, while
 :class:`CostUnit` belongs to the core's datapath.
 """
 

@@ -47,21 +47,19 @@ def _core_args(p: argparse.ArgumentParser) -> None:
 
 def _core_build(a: argparse.Namespace) -> tuple[wiring.Component, str, dict[str, Any]]:
     from golden_model.config import to_toml
-    from rtl.core import MGDCore
+    from rtl.cores import build_core
     from scripts.common import config_from_args
 
     config = config_from_args(a, hardware=True)
-    core = MGDCore.from_config(config)  # rejects what the RTL cannot build, before generation
-    spec = core.spec
-    return core, "mgd_core", {"block": "core", "config": to_toml(config), "latency": core.latency,
-                              "n_params": spec.layout.n_params, "lanes": spec.n_lanes,
+    core = build_core(config)  # rejects what the RTL cannot build, before generation
+    return core, "mgd_core", {"block": "core", "config": to_toml(config), **core.describe(),
                               "theta0": [int(v) for v in core.theta0]}
 
 
 BLOCKS: dict[str, Block] = {
     "sign-bank": Block("sign-bank", "LFSR perturbation-sign bank (rtl.lfsr.SignBank)",
                        _sign_bank_args, _sign_bank_build),
-    "core": Block("core", "spatial MGD training core of a config (rtl.core.MGDCore)",
+    "core": Block("core", "MGD training core of a config, in its [hardware] style (rtl.cores.build_core)",
                   _core_args, _core_build),
 }
 

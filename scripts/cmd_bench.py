@@ -15,22 +15,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scripts.cli import UsageError
+from scripts.common import UsageError
 
 NAME = "bench"
 HELP = "measure throughput (float model steps/s, ...) and print the figures with their configuration"
 ORDER = 80
 
 SECTIONS: list[tuple[str, str]] = [
-    ("float", "golden_model.bench:float_steps_per_second"),
-    ("fixed", "golden_model.fixed_bench:fixed_steps_per_second"),
-    ("cosim", "testbench.bench:cosim_throughput"),
-    ("synth", "testbench.bench:synth_per_target"),
+    ("float", "golden_model.studies.float_bench:float_steps_per_second"),
+    ("fixed", "golden_model.studies.fixed_bench:fixed_steps_per_second"),
+    ("cosim", "scripts.flows.bench:cosim_throughput"),
+    ("synth", "scripts.flows.bench:synth_per_target"),
 ]
 
 # (name, (section, section), "module:function"): the function takes the two sections' figures
 DERIVED: list[tuple[str, tuple[str, str], str]] = [
-    ("fixed model vs RTL simulation", ("fixed", "cosim"), "testbench.bench:model_over_rtl"),
+    ("fixed model vs RTL simulation", ("fixed", "cosim"), "scripts.flows.bench:model_over_rtl"),
 ]
 
 

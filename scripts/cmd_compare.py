@@ -2,8 +2,9 @@
 NIST7x7 (49-2-4, the smallest NIST7x7 network that trains; its spatial core does not fit an ECP5 part, which
 the table reports), in one run.
 
-Each task is one main job (:func:`testbench.flow.main_job`: golden model, RTL in Verilator bit-exact at every
-update, synthesis, scikit-learn backprop); the logic and the task list are in :mod:`testbench.bench`.
+Each task is one main job (:func:`scripts.flows.run.main_job`: golden model, RTL in Verilator bit-exact at
+every update, synthesis, scikit-learn backprop); the logic and the task list are in
+:mod:`scripts.flows.bench`.
 Writes ``compare.json`` and ``compare.md`` (and each task's own report folder) into ``--out``.
 """
 
@@ -18,7 +19,7 @@ ORDER = 5
 
 
 def _run(args: argparse.Namespace) -> int:
-    from testbench.bench import compare
+    from scripts.flows.bench import compare
 
     rows = compare(args.out, args.task or None, target=args.target,
                    fallback_targets=args.fallback_target or ("ecp5-85k",), sim=args.sim,
@@ -31,7 +32,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    from testbench.bench import COMPARE_TASKS
+    from scripts.flows.bench import COMPARE_TASKS
 
     parser.add_argument("--task", action="append", choices=list(COMPARE_TASKS),
                         help="run only this task (repeatable; default: xor, parity4, nist7x7 (49-2-4); "

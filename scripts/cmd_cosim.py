@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from scripts.common import add_config_args, check_count, config_from_args
+from scripts.common import UsageError, add_config_args, check_count, config_from_args
 
 NAME = "cosim"
 HELP = "co-simulate the generated MGD core (Icarus or Verilator) bit for bit against the golden model"
@@ -19,7 +19,6 @@ ORDER = 35
 
 
 def _run(args: argparse.Namespace) -> int:
-    from scripts.cli import UsageError
     from testbench.cosim import run_cosim
 
     check_count("--steps", args.steps)

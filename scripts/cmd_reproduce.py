@@ -1,8 +1,10 @@
-"""``mgd reproduce``: rerun the seed's claims on the float model; logic in :mod:`golden_model.experiments`."""
+"""``mgd reproduce``: rerun the seed's claims on the float model (:mod:`golden_model.studies.reproduce`)."""
 
 from __future__ import annotations
 
 import argparse
+
+from scripts.common import UsageError
 
 NAME = "reproduce"
 HELP = "reproduce the papers' claims with the float model: plots, reproduce.json and reproduce.md"
@@ -14,8 +16,7 @@ def _say(message: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from golden_model.experiments import SECTIONS, reproduce
-    from scripts.cli import UsageError
+    from golden_model.studies.reproduce import SECTIONS, reproduce
 
     only = args.only or None
     for name in only or []:

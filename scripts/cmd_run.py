@@ -1,7 +1,7 @@
 """``mgd run``: the main job on a config (default: the embedded ``xor`` preset).
 
 Golden model → RTL trained in Verilator with a bit-exact check at every update → synthesis → one summary
-with the hardware time to train (logic: :mod:`testbench.flow`). Exits 0 only when the RTL was bit-exact.
+with the hardware time to train (logic: :mod:`scripts.flows.run`). Exits 0 only when the RTL was bit-exact.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ ORDER = 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    from testbench.flow import main_job
+    from scripts.flows.run import main_job
 
     config = config_from_args(args, hardware=True)
     result = main_job(config, args.out, target=args.target, sim=args.sim, progress=not args.quiet)

@@ -1,6 +1,6 @@
 """``mgd sweep``: fixed-point weight-width sweep (accuracy vs θ width), written as PNG + Markdown + JSON.
 
-Thin front end of :mod:`golden_model.sweep`; see there for how the shifts follow the width.
+Thin front end of :mod:`golden_model.studies.sweep`; see there for how the shifts follow the width.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ import argparse
 import os
 
 from golden_model.config import PRESETS
-from scripts.cli import UsageError
-from scripts.common import check_count
+from scripts.common import UsageError, check_count
 
 NAME = "sweep"
 HELP = "sweep the fixed-point weight width and report the minimum width that trains each task"
@@ -28,7 +27,7 @@ def _ints(text: str, name: str, lo: int, hi: int) -> tuple[int, ...]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from golden_model.sweep import min_widths, summarize, width_sweep, write_report
+    from golden_model.studies.sweep import min_widths, summarize, width_sweep, write_report
 
     presets = tuple(args.presets.split(","))
     for p in presets:

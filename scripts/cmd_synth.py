@@ -1,6 +1,6 @@
 """``mgd synth --target T --out DIR BLOCK [block args]``: synthesize a block and report LUT, FF and Fmax.
 
-The flow is :func:`rtl.synthesis.synthesize`; blocks come from ``scripts/blocks.py`` exactly as for
+The flow is :func:`rtl.synth.synthesize`; blocks come from ``scripts/blocks.py`` exactly as for
 ``mgd generate``. Exit status 0 only when the run completed and the report is written; a design that does not
 fit, an unknown target or a tool failure prints ``mgd: error: ...`` and exits non-zero.
 """
@@ -13,7 +13,7 @@ import sys
 
 from tqdm import tqdm
 
-from rtl.synthesis import REPORT_JSON, REPORT_MD, TARGETS, get_target, synthesize
+from rtl.synth import REPORT_JSON, REPORT_MD, TARGETS, get_target, synthesize
 from scripts.blocks import add_block_args, build_block
 
 NAME = "synth"
@@ -39,7 +39,7 @@ def _run(args: argparse.Namespace) -> int:
             started.append(stage)
             bar.set_postfix_str(_STAGES.get(stage, stage))
 
-        report = synthesize(component, top, target.name, args.out, freq_mhz=freq, seed=args.seed,
+        report = synthesize(component, top, target.name, args.out, freq_mhz=freq, seed=args.pnr_seed,
                             params=params, progress=progress,
                             command=shlex.join(["mgd", *sys.argv[1:]]))
         bar.update(1)
@@ -57,7 +57,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--freq", type=float, default=None, metavar="MHZ",
                         help="clock target for nextpnr in MHz (default: per target; missing it is reported, "
                              "not an error)")
-    parser.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (default 1)")
+    # dest pnr_seed: a block's own --seed (sign-bank's LFSR seed) must not overwrite the placement seed
+    parser.add_argument("--seed", dest="pnr_seed", type=int, default=1, metavar="SEED",
+                        help="nextpnr placement seed (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_block_args(parser)
     parser.set_defaults(func=_run)

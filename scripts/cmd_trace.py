@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scripts.cli import UsageError
-from scripts.common import add_config_args, check_count, config_from_args
+from scripts.common import UsageError, add_config_args, check_count, config_from_args
 
 NAME = "trace"
 HELP = "write the fixed-point model's per-step trace (.npz), or compare two traces bit for bit"

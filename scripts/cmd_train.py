@@ -32,7 +32,7 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     result.write_json(out / f"train_{args.backend}.json")
-    from golden_model.plots import plot_learning_curves
+    from golden_model.studies.plots import plot_learning_curves
     plot_learning_curves({args.backend: result}, out / f"learning_curve_{args.backend}.png")
     f = result.final
     print(f"backend={args.backend} dataset={config.task.dataset} layers={list(config.network.layers)} "

@@ -6,8 +6,13 @@ import argparse
 import sys
 
 from golden_model.config import PRESETS, MGDConfig, resolve
+from golden_model.errors import MGDError
 
-__all__ = ["add_config_args", "config_from_args", "check_count"]
+__all__ = ["UsageError", "add_config_args", "config_from_args", "check_count"]
+
+
+class UsageError(MGDError):
+    """A command-line value that is not allowed; printed as ``mgd: error: ...`` with exit status 2."""
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -33,8 +38,6 @@ def config_from_args(args: argparse.Namespace, *, hardware: bool = False) -> MGD
 
 def check_count(option: str, value: int, minimum: int = 1) -> None:
     """Refuse an integer option below ``minimum`` (1: positive, 0: non-negative) with the usual message."""
-    from scripts.cli import UsageError
-
     if value < minimum:
         kind = "positive" if minimum == 1 else "non-negative" if minimum == 0 else f">= {minimum}"
         raise UsageError(f"{option} must be a {kind} integer, not {value}")

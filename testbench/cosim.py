@@ -17,13 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from golden_model.config import MGDConfig, to_toml
+from golden_model.errors import MGDError
 from golden_model.results import CurvePoint, TrainResult
+from rtl.contract import MGDCoreBase
 from testbench import runner
 
-__all__ = ["TOP", "CosimResult", "generate", "run_cosim", "train", "ideal_cycles_per_step"]
+__all__ = ["TOP", "CosimError", "CosimResult", "generate", "run_cosim", "train", "readback_every"]
 
 TOP = "mgd_core"
 TEST_MODULE = "testbench.core_tests"
+
+
+class CosimError(MGDError):
+    """A co-simulation that could not run (no simulator, no result) or left the golden model."""
 
 
 @dataclass
@@ -39,7 +45,7 @@ class CosimResult:
     mismatch: str | None
     latency: int
     cycles_per_step: float | None  # busy cycles per step of the free-running phase (no pauses)
-    bound_cycles_per_step: float  # ideal schedule (ideal_cycles_per_step), = (T+1+latency)/T if τ_x = τ_θ = T
+    bound_cycles_per_step: float  # the core's own schedule (MGDCoreBase.cycles) of the free-running steps
     checked_steps_per_s: float | None  # with a bit-exact comparison after every update
     checked_cycles_per_s: float | None
     checked_rtl_cycles_per_s: float | None  # the same cycles over the time spent in the simulator only
@@ -51,9 +57,13 @@ class CosimResult:
     curve: list[list[float]] = field(default_factory=list)
     sat_events: int = 0
     waves: str | None = None
+    style: str = ""
+    readbacks: int = 0  # full readbacks of every θ, G, M
+    digest_checks: int = 0  # checks of the digests and the status registers
 
     def summary(self) -> str:
-        cps = (f"{self.cycles_per_step:.3f} (ideal {self.bound_cycles_per_step:.3f}, latency {self.latency})"
+        cps = (f"{self.cycles_per_step:.3f} (schedule {self.bound_cycles_per_step:.3f}, "
+               f"latency {self.latency})"
                if self.cycles_per_step is not None
                else f"n/a (no free-running steps; latency {self.latency})")
         status = "bit-exact" if self.bit_exact else f"MISMATCH: {self.mismatch}"
@@ -64,7 +74,7 @@ class CosimResult:
         if self.free_steps_per_s:
             speed += f" free={self.free_steps_per_s:.0f} steps/s {self.free_cycles_per_s:.0f} cycles/s"
         acc = f" train_acc={self.final[1]:.3f}" if self.final else ""
-        return (f"cosim config={self.config_name} sim={self.sim} steps={self.steps} "
+        return (f"cosim config={self.config_name} style={self.style} sim={self.sim} steps={self.steps} "
                 f"updates_compared={self.updates_compared} params_compared={self.params_compared} "
                 f"cycles_per_step={cps}"
                 f"{speed}{acc} {status}")
@@ -73,22 +83,12 @@ class CosimResult:
         return dict(self.__dict__)
 
 
-def ideal_cycles_per_step(config: MGDConfig, latency: int, start: int, steps: int) -> float:
-    """Cycles per step of an ideal one-pass-per-clock schedule of steps ``[start, start + steps)``.
+def readback_every(n_params: int) -> int:
+    """Checks between full readbacks of every θ, G and M (the digests are compared at every check).
 
-    Every pass (each step's perturbed pass, plus a baseline pass where the spec asks for one) takes one
-    clock, and every θ update (and the end of the run) waits ``latency`` cycles for the pipeline to drain.
-    With τ_x = τ_θ = T that is the issue's bound, ``(T + 1 + latency) / T``.
-    """
-    m = config.mgd
-    cycles = 0
-    for n in range(start, start + steps):
-        cycles += 1 + (n == 0 or n % m.tau_x == 0 or n % m.tau_theta == 0)
-        if (n + 1) % m.tau_theta == 0:
-            cycles += latency
-    if (start + steps) % m.tau_theta:
-        cycles += latency
-    return cycles / steps
+    Every check for up to 64 parameters; beyond that every ``n_params`` checks, so reading every register
+    back (one parameter per transaction) costs about as much as the checks in between."""
+    return 1 if n_params <= 64 else n_params
 
 
 # The waveform format each simulator writes here: Icarus dumps FST (cocotb's dump module); Verilator VCD,
@@ -101,46 +101,59 @@ def _config_digest(config: MGDConfig) -> str:
     neither changed."""
     h = hashlib.sha256(to_toml(config).encode())
     root = Path(__file__).resolve().parent.parent
-    for src in sorted([*root.glob("rtl/*.py"), *root.glob("golden_model/*.py")]):
+    for src in sorted([*root.glob("rtl/**/*.py"), *root.glob("golden_model/*.py")]):
         h.update(src.name.encode())
         h.update(src.read_bytes())
     return h.hexdigest()[:16]
 
 
-def generate(config: MGDConfig, out_dir: str | Path | None = None) -> tuple[Path, int]:
-    """Write the core's Verilog for ``config``; return ``(verilog path, pipeline latency)``.
+def generate(config: MGDConfig, out_dir: str | Path | None = None, *,
+             core: MGDCoreBase | None = None) -> tuple[Path, dict[str, Any], MGDCoreBase]:
+    """Write the Verilog of ``config``'s core with its verification ``digest`` port; return ``(verilog path,
+    the core's parameters, the core)`` (``params.json``: style, latency, readback latency, ...).
 
-    Raises the :class:`~golden_model.errors.MGDError` of a config the RTL cannot build.
+    ``core``: the core :func:`rtl.cores.build_core` built with ``verify=True`` (built here when not given,
+    which refuses a config the RTL cannot build before anything is written). A Verilog already written
+    for the same config and sources is reused.
     """
-    from rtl.core import MGDCore, core_inputs
+    from rtl._validate import not_elaborated
+    from rtl.cores import build_core
     from rtl.generate import write_verilog
 
-    core_inputs(config)  # validates first, before anything is written
+    if core is None:
+        core = build_core(config, verify=True)
+    if not core.verify:
+        raise CosimError("the co-simulated core must be built with verify=True (it compares digests)")
     out = Path(out_dir) if out_dir is not None else runner.BUILD_ROOT / "verilog" / _config_digest(config)
     path = out / f"{TOP}.v"
     meta = out / "params.json"
     if path.exists() and meta.exists() and json.loads(meta.read_text()).get("config") == to_toml(config):
-        return path, int(json.loads(meta.read_text())["latency"])
-    core = MGDCore.from_config(config)  # built only when it is elaborated, so none is left unused
-    write_verilog(core, TOP, out, {"block": "core", "config": to_toml(config), "latency": core.latency,
-                                   "theta0": [int(v) for v in core.theta0]})
-    return path, core.latency
+        not_elaborated(core)
+        return path, json.loads(meta.read_text()), core
+    params = {"block": "core", "config": to_toml(config), **core.describe(),
+              "readback_latency": core.readback_latency, "theta0": [int(v) for v in core.theta0]}
+    write_verilog(core, TOP, out, params)
+    return path, params, core
 
 
 def run_cosim(config: MGDConfig, sim: str, steps: int, *, name: str = "config", free_steps: int = 0,
               eval_every: int = 0, waves: str | Path | None = None,
-              hardware: MGDConfig | None = None) -> CosimResult:
+              hardware: MGDConfig | None = None, core: MGDCoreBase | None = None,
+              readback: int | None = None) -> CosimResult:
     """Co-simulate ``steps`` checked steps (+ ``free_steps`` free-running) of ``config`` in ``sim``.
 
     ``hardware`` (default ``config``) is the config the Verilog is generated from; a different one is how
-    the tests prove that the bench catches hardware that is not the model.
+    the tests prove that the bench catches hardware that is not the model. ``core``: the verification core
+    of ``hardware`` if the caller built it already. ``readback``: checks between full readbacks (default
+    :func:`readback_every`).
     """
     reason = runner.simulator_missing(sim)
     if reason is not None:
-        raise RuntimeError(f"simulator {sim} is not available: {reason}")
+        raise CosimError(f"simulator {sim} is not available: {reason}")
     tau = config.mgd.tau_theta
     free_steps = -(-free_steps // tau) * tau  # whole update blocks, so cycles/step is exact
-    verilog, latency = generate(hardware if hardware is not None else config)
+    hw = hardware if hardware is not None else config
+    verilog, params, core = generate(hw, core=core)
     t0 = time.perf_counter()
     build_dir = runner.build(sim, [verilog], TOP, waves=waves is not None)
     build_s = time.perf_counter() - t0
@@ -148,18 +161,21 @@ def run_cosim(config: MGDConfig, sim: str, steps: int, *, name: str = "config", 
     cfg_file = build_dir / f"config-{tag}.toml"
     cfg_file.write_text(to_toml(config))
     result_file = build_dir / f"result-{tag}.json"
+    n_params = int(params["n_params"])
     env = {"MGD_COSIM_CONFIG": str(cfg_file), "MGD_COSIM_STEPS": str(steps),
            "MGD_COSIM_FREE_STEPS": str(free_steps), "MGD_COSIM_EVAL_EVERY": str(eval_every),
-           "MGD_COSIM_RESULT": str(result_file)}
+           "MGD_COSIM_RESULT": str(result_file),
+           "MGD_COSIM_READBACK_EVERY": str(readback if readback is not None else readback_every(n_params)),
+           "MGD_COSIM_READBACK_LATENCY": str(params["readback_latency"])}
     t0 = time.perf_counter()
     error = None
     try:
         runner.run(sim, build_dir, TOP, TEST_MODULE, env=env, waves=waves is not None)
-    except AssertionError as exc:
+    except AssertionError as exc:  # the cocotb bench's verdict (its message is in the result file too)
         error = str(exc)
     sim_s = time.perf_counter() - t0
     if not result_file.exists():
-        raise RuntimeError(f"the {sim} bench wrote no result ({result_file}): {error}")
+        raise CosimError(f"the {sim} bench wrote no result ({result_file}): {error}")
     r = json.loads(result_file.read_text())
     mismatch = r.get("mismatch") or (error if error else None)
     wave_out = None
@@ -170,17 +186,20 @@ def run_cosim(config: MGDConfig, sim: str, steps: int, *, name: str = "config", 
             shutil.copyfile(max(found, key=lambda p: p.stat().st_mtime), wave_out)
     cw, cs = r.get("checked_wall_s"), r.get("checked_cycles", 0)
     fw, fc, fs = r.get("free_wall_s"), r.get("free_cycles"), r.get("free_steps")
+    m = config.mgd
     return CosimResult(
         config_name=name, sim=sim, steps=r["steps"], updates_compared=r["updates_compared"],
-        params_compared=r["params_compared"], bit_exact=mismatch is None, mismatch=mismatch, latency=latency,
+        params_compared=r["params_compared"], bit_exact=mismatch is None, mismatch=mismatch,
+        latency=int(params.get("latency", 0)),
         cycles_per_step=(fc / fs) if fs else None,
-        bound_cycles_per_step=(ideal_cycles_per_step(config, latency, r["steps"] - fs, fs) if fs
-                               else float("nan")),
+        bound_cycles_per_step=(core.cycles(r["steps"] - fs, fs, m.tau_x, m.tau_p, m.tau_theta) / fs
+                               if fs else float("nan")),
         checked_steps_per_s=(steps / cw) if cw else None, checked_cycles_per_s=(cs / cw) if cw else None,
         checked_rtl_cycles_per_s=(cs / r["checked_rtl_wall_s"]) if r.get("checked_rtl_wall_s") else None,
         free_steps_per_s=(fs / fw) if fw else None, free_cycles_per_s=(fc / fw) if fw else None,
         build_s=build_s, sim_s=sim_s, final=r.get("final", []), curve=r.get("curve", []),
-        sat_events=r.get("sat_events", 0), waves=wave_out)
+        sat_events=r.get("sat_events", 0), waves=wave_out, style=str(params.get("style", "")),
+        readbacks=int(r.get("readbacks", 0)), digest_checks=int(r.get("digest_checks", 0)))
 
 
 def train(config: MGDConfig, progress: bool = True) -> TrainResult:
@@ -197,7 +216,7 @@ def train(config: MGDConfig, progress: bool = True) -> TrainResult:
     r = run_cosim(config, "verilator", config.task.steps, name="train", eval_every=config.task.eval_every)
     wall = time.perf_counter() - t0
     if not r.bit_exact:
-        raise AssertionError(f"RTL left the golden model: {r.mismatch}")
+        raise CosimError(f"RTL left the golden model: {r.mismatch}")
     curve = [CurvePoint(int(p[0]), float(p[1]), float(p[2]), float(p[3])) for p in r.curve]
     target = config.task.target_accuracy
     hit = next((p.step for p in curve if p.test_accuracy >= target), None)

@@ -9,9 +9,9 @@ import pytest
 
 from golden_model.config import apply_overrides, from_preset, to_toml
 from golden_model.fixed_network import FixedSpec
-from rtl.correlator import Correlator
 from rtl.generate import write_verilog
-from rtl.update import WeightUpdate
+from rtl.spatial.correlator import Correlator
+from rtl.spatial.update import WeightUpdate
 from testbench import runner
 
 pytestmark = pytest.mark.cosim

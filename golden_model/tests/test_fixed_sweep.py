@@ -1,15 +1,13 @@
-"""Width sweep (golden_model.sweep) and its thin CLI (mgd sweep)."""
+"""Width sweep (golden_model.studies.sweep); its thin CLI, ``mgd sweep``, is tested in
+scripts/tests/test_cli.py."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 
 from golden_model.config import from_preset
 from golden_model.fixed_network import FixedSpec
-from golden_model.sweep import at_width, min_widths
-from scripts.cli import main
+from golden_model.studies.sweep import at_width, min_widths
 
 
 def test_at_width_keeps_integer_bits_and_real_units() -> None:
@@ -27,7 +25,7 @@ def test_at_width_keeps_integer_bits_and_real_units() -> None:
 
 
 def test_summarize_counts_seeds() -> None:
-    from golden_model.sweep import summarize
+    from golden_model.studies.sweep import summarize
 
     base = {"preset": "p", "mode": "node", "width": 8, "theta": "Q3.4", "amplitude_shift": 3, "eta_shift": 1,
             "cost": "UQ1.16", "target_accuracy": 1.0}
@@ -46,27 +44,6 @@ def test_min_widths_needs_every_wider_width_to_train() -> None:
     rows[-1]["trained"] = False
     assert min_widths(rows) == {"p/weight": {"min": 6, "stable": None}}
     assert min_widths([dict(r, trained=False) for r in rows]) == {"p/weight": {"min": None, "stable": None}}
-
-
-def test_mgd_sweep_writes_table_plot_and_json(tmp_path, capsys) -> None:
-    rc = main(["sweep", "--presets", "xor", "--modes", "weight", "--widths", "6,16", "--seeds", "1",
-               "--quiet", "--out", str(tmp_path)])
-    assert rc == 0
-    data = json.loads((tmp_path / "width_sweep.json").read_text())
-    rows = {r["width"]: r for r in data["table"]}
-    assert rows[16]["trained"] and rows[16]["mean_final_test_accuracy"] == 1.0 and rows[16]["reached"] == 1
-    assert not rows[6]["trained"], "a 6-bit θ (Q3.2) should not train XOR"
-    assert len(data["runs"]) == 2
-    assert data["min_width"] == {"xor/weight": {"min": 16, "stable": 16}}
-    assert (tmp_path / "width_sweep.png").stat().st_size > 1000
-    assert "| xor/weight | 16 | 16 |" in (tmp_path / "width_sweep.md").read_text()
-    assert "xor/weight: minimum θ width 16 (every width from 16)" in capsys.readouterr().out
-
-
-def test_mgd_sweep_rejects_bad_arguments(capsys) -> None:
-    assert main(["sweep", "--widths", "6,x", "--quiet"]) == 2
-    assert "--widths must be comma-separated integers" in capsys.readouterr().err
-    assert main(["sweep", "--modes", "both", "--quiet"]) == 2
 
 
 def test_at_width_wider_than_the_cost_can_feed_widens_the_cost() -> None:

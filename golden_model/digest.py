@@ -1,0 +1,37 @@
+"""The verification digest of a register file (θ, G or M): one 32-bit number a bench compares every update.
+
+Ref: ``shared/design/FOLDED.md`` ("Checking thousands of parameters every update").
+
+``digest(v) = Σ_i (2i + 1) · (v_i mod 2**W)  mod 2**32`` over the parameters ``i`` in canonical order, ``W``
+the register's width (two's-complement bits of a signed value).
+
+Why this form:
+- it is linear, so hardware keeps it exact under any write order by adding ``(2i + 1) · (new − old)`` on
+  every write (a folded core writes P words a cycle in whatever order its schedule has);
+- every multiplier is odd, hence invertible modulo 2**32: a single wrong word (``W <= 32``) always changes
+  the digest, and so does an exchange of two words unless ``(i − j)(v_i − v_j)`` is a multiple of 2**31.
+A digest that matches is not a proof: benches also read every register back at intervals and whenever a
+digest differs, so a report still names the first parameter that disagrees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["DIGEST_BITS", "digest", "digest_weights"]
+
+DIGEST_BITS = 32
+_MASK = (1 << DIGEST_BITS) - 1
+
+
+def digest_weights(n: int) -> np.ndarray:
+    """The multipliers ``2i + 1`` of parameters ``0 .. n - 1`` (uint64)."""
+    return 2 * np.arange(n, dtype=np.uint64) + 1
+
+
+def digest(values: np.ndarray, width: int) -> int:
+    """The digest of a register file holding ``values`` (integers) in ``width``-bit registers."""
+    if not 1 <= width <= DIGEST_BITS:
+        raise ValueError(f"digest width must be an integer from 1 to {DIGEST_BITS}, not {width!r}")
+    u = np.asarray(values, dtype=np.int64).astype(np.uint64) & np.uint64((1 << width) - 1)
+    return int(np.sum(u * digest_weights(len(u)), dtype=np.uint64)) & _MASK

@@ -1,0 +1,177 @@
+"""The host contract of every MGD training core, whatever its datapath style.
+
+Ref: ``shared/design/ARCHITECTURE.md`` ("Two datapath styles, one contract"); ``docs/fixed_point_spec.md``
+("One step n": what the status registers mean).
+
+A core is a :class:`MGDCoreBase` with three ports, each an ``Out`` of one of the signatures below (member
+directions are the core's own): ``ctrl`` (:class:`ControlSignature`), ``status`` (:class:`StatusSignature`)
+and ``rd`` (:class:`ReadbackSignature`). A core built with ``verify=True`` also has ``digest``
+(:class:`DigestSignature`): verification-only digests of θ, G and M that let a bench check thousands of
+parameters at every update without reading them one by one. In Verilog the members are flattened as
+``ctrl__start``, ``status__busy``, ``rd__index``, ``digest__theta`` ...
+
+Host protocol
+-------------
+1. Set ``ctrl.tau_x/tau_p/tau_theta`` and ``ctrl.n_steps``, pulse ``ctrl.start`` for one cycle: the core
+   runs ``n_steps`` more MGD steps (the τ's are loaded on ``start``; keep them the same within a training).
+   ``ctrl.stop`` ends a run after the step in progress.
+2. Wait for ``status.busy`` to fall. Then every status member, every readback and every digest describe the
+   state after the last completed step (spec: "observable after every step").
+3. Readback (only while ``busy`` is low): set ``rd.index`` to a parameter index (canonical order of
+   :mod:`golden_model.params`); ``rd.theta``, ``rd.grad`` and ``rd.momentum`` hold that parameter's
+   registers :attr:`MGDCoreBase.readback_latency` clock edges later. The port has the same width for any N.
+
+Schedule: :meth:`MGDCoreBase.cycles` is the core's own count of busy clock cycles for a run of steps; the
+bench measures the core against it and nothing else recomputes it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from amaranth import signed, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from golden_model.config import MGDConfig
+from golden_model.digest import DIGEST_BITS
+from golden_model.fixed_network import FixedSpec
+
+if TYPE_CHECKING:
+    from rtl.cores import CoreInputs
+
+__all__ = ["ControlSignature", "StatusSignature", "ReadbackSignature", "DigestSignature", "MGDCoreBase",
+           "STEP_BITS", "TAU_BITS", "index_bits"]
+
+STEP_BITS = 32  # step counters, the run length, the cycle counter
+TAU_BITS = 21  # run-time τ registers (MGDSettings allows τ up to 2**20)
+
+
+def index_bits(count: int) -> int:
+    """Bits of an index into ``count`` items (at least 1)."""
+    return max(1, (count - 1).bit_length())
+
+
+class ControlSignature(wiring.Signature):
+    """``start``, ``stop`` (pulses), ``n_steps`` (32 bits), ``tau_x``, ``tau_p``, ``tau_theta`` (21 bits):
+    all inputs of the core."""
+
+    def __init__(self) -> None:
+        super().__init__({"start": In(1), "stop": In(1), "n_steps": In(STEP_BITS), "tau_x": In(TAU_BITS),
+                          "tau_p": In(TAU_BITS), "tau_theta": In(TAU_BITS)})
+
+
+class StatusSignature(wiring.Signature):
+    """Outputs of the core, valid while ``busy`` is low.
+
+    ``busy`` (running or draining), ``step`` and ``updates`` (completed MGD steps and θ updates),
+    ``last_cost`` and ``c0`` (C of the last perturbed pass, the baseline register C0; cost format),
+    ``sample`` (training sample of the last completed step), ``sat_events`` (narrowings that saturated or
+    wrapped so far, spec item 7), ``cycles`` (clock cycles spent busy).
+    """
+
+    def __init__(self, *, cost_width: int, sample_bits: int) -> None:
+        super().__init__({"busy": Out(1), "step": Out(STEP_BITS), "updates": Out(STEP_BITS),
+                          "last_cost": Out(unsigned(cost_width)), "c0": Out(unsigned(cost_width)),
+                          "sample": Out(sample_bits), "sat_events": Out(STEP_BITS),
+                          "cycles": Out(STEP_BITS)})
+
+
+class ReadbackSignature(wiring.Signature):
+    """``index`` in; ``theta``, ``grad``, ``momentum`` (signed, the registers' widths) out.
+
+    ``momentum`` is 1 bit wide and reads 0 in a core without momentum.
+    """
+
+    def __init__(self, *, n_params: int, theta_width: int, grad_width: int, momentum_width: int) -> None:
+        super().__init__({"index": In(index_bits(n_params)), "theta": Out(signed(theta_width)),
+                          "grad": Out(signed(grad_width)), "momentum": Out(signed(max(1, momentum_width)))})
+
+
+class DigestSignature(wiring.Signature):
+    """Verification only: ``theta``, ``grad``, ``momentum`` digests (:func:`golden_model.digest.digest`) of
+    the current registers, 32 bits each, valid while ``busy`` is low."""
+
+    def __init__(self) -> None:
+        super().__init__({"theta": Out(DIGEST_BITS), "grad": Out(DIGEST_BITS), "momentum": Out(DIGEST_BITS)})
+
+
+class MGDCoreBase(wiring.Component):
+    """What every MGD training core is: the three contract ports, its spec, θ₀ and its schedule.
+
+    Subclasses call ``super().__init__(spec=..., theta0=..., n_samples=..., verify=...)`` and implement
+    :meth:`elaborate`, :meth:`cycles` and :attr:`readback_latency`.
+
+    Parameters
+    ----------
+    spec : FixedSpec
+        From :func:`rtl.spec.hardware_spec`.
+    theta0 : array of int, shape (n_params,)
+        Reset values of θ, θ LSBs, parameter order.
+    n_samples : int
+        Training samples in the sample store (sets the width of ``status.sample``).
+    verify : bool
+        Add the ``digest`` port (verification builds; a synthesized core leaves it out).
+    """
+
+    #: the ``[hardware] style`` this class implements
+    style: str = ""
+
+    def __init__(self, *, spec: FixedSpec, theta0: np.ndarray, n_samples: int, verify: bool = False) -> None:
+        if not isinstance(spec, FixedSpec):
+            raise TypeError(f"{type(self).__name__} spec must be a FixedSpec, not {spec!r}")
+        theta0 = np.asarray(theta0)
+        n = spec.layout.n_params
+        if theta0.shape != (n,):
+            raise ValueError(f"{type(self).__name__} theta0 must have shape ({n},), not {theta0.shape}")
+        self._spec = spec
+        self._theta0 = [int(v) for v in theta0]
+        self._verify = bool(verify)
+        ports = {
+            "ctrl": Out(ControlSignature()),
+            "status": Out(StatusSignature(cost_width=spec.cost_fmt.width, sample_bits=index_bits(n_samples))),
+            "rd": Out(ReadbackSignature(n_params=n, theta_width=spec.theta.width, grad_width=spec.grad_width,
+                                        momentum_width=spec.momentum_width if spec.k_m else 0)),
+        }
+        if self._verify:
+            ports["digest"] = Out(DigestSignature())
+        super().__init__(ports)
+
+    @staticmethod
+    def check(config: MGDConfig, spec: FixedSpec) -> None:
+        """Refuse (:class:`rtl.spec.RTLConfigError`) what only this style cannot build; called by
+        :func:`rtl.cores.core_inputs` before anything is built. The base refuses nothing."""
+
+    @classmethod
+    def from_inputs(cls, config: MGDConfig, inputs: CoreInputs, *, verify: bool = False) -> MGDCoreBase:
+        """The core of ``config`` from its :class:`rtl.cores.CoreInputs` (through
+        :func:`rtl.cores.build_core`)."""
+        raise NotImplementedError
+
+    @property
+    def spec(self) -> FixedSpec:
+        return self._spec
+
+    @property
+    def theta0(self) -> list[int]:
+        """Reset values of θ (θ LSBs), parameter order."""
+        return list(self._theta0)
+
+    @property
+    def verify(self) -> bool:
+        """Whether the core has the verification-only ``digest`` port."""
+        return self._verify
+
+    @property
+    def readback_latency(self) -> int:
+        """Clock edges from setting ``rd.index`` to ``rd.theta/grad/momentum`` holding that parameter."""
+        raise NotImplementedError
+
+    def cycles(self, start: int, steps: int, tau_x: int, tau_p: int, tau_theta: int) -> int:
+        """Busy clock cycles of one run of steps ``start .. start + steps - 1`` at these τ's."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, object]:
+        """The figures that define this core, for reports (style, parameter count, lanes, ...)."""
+        return {"style": self.style, "n_params": self._spec.layout.n_params, "lanes": self._spec.n_lanes}

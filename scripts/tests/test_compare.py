@@ -1,0 +1,59 @@
+"""``mgd compare``: its task list fits the spatial core and trains to its target; bad arguments are refused.
+
+The full comparison (three main jobs, ~minutes) is a benchmark, run by ``mgd compare``, not here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from golden_model.config import apply_overrides, from_preset
+from rtl.spatial.core import MAX_SPATIAL_PARAMS
+from rtl.spec import hardware_spec
+from scripts.cli import build_parser
+from scripts.flows.bench import COMPARE_TASKS, CompareError, _markdown, compare
+
+
+@pytest.mark.parametrize("name", sorted(COMPARE_TASKS))
+def test_task_fits_the_spatial_core(name):
+    preset, overrides = COMPARE_TASKS[name]
+    spec = hardware_spec(apply_overrides(from_preset(preset), overrides))
+    assert 0 < spec.layout.n_params <= MAX_SPATIAL_PARAMS
+
+
+@pytest.mark.parametrize("name", ["nist7x7", "nist7x7-49-4-4"])
+def test_nist7x7_task_reaches_its_target_in_the_golden_model(name):
+    from golden_model.fixed_mgd import train
+
+    preset, overrides = COMPARE_TASKS[name]
+    config = apply_overrides(from_preset(preset), overrides)
+    result = train(config, progress=False)
+    assert result.steps_to_target is not None and result.steps_to_target <= config.task.steps
+
+
+def test_unknown_task_is_refused(tmp_path):
+    with pytest.raises(CompareError, match="task must be one of 'xor', 'parity4', 'nist7x7', "
+                                           "'nist7x7-49-4-4', not 'mnist'"):
+        compare(tmp_path, ["mnist"], progress=False)
+
+
+def test_command_is_registered():
+    args = build_parser().parse_args(["compare", "--task", "xor", "--out", "x"])
+    assert args.command == "compare" and args.task == ["xor"] and args.target == "ecp5-25k"
+
+
+def test_markdown_table_has_every_column():
+    row = {"task": "xor", "layers": [2, 2, 1], "parameters": 9, "mode": "weight", "target_accuracy": 1.0,
+           "steps": 100, "bit_exact": True, "rtl_test_accuracy": 1.0, "steps_to_target": 50,
+           "cycles_per_step": 6.0, "schedule_cycles_per_step": 6.0, "synth_target": "ecp5-85k",
+           "fmax_mhz": 30.0,
+           "synth_does_not_fit": {"ecp5-25k": "LUT 30000/24288"},
+           "lut": 10, "ff": 20, "dsp": 3, "hardware_time_to_target_s": 1e-5, "backprop_time_to_target_s": 0.1,
+           "backprop_solve_rate": 1.0, "ratio_backprop_over_hardware": 1e4, "rtl_verilator_steps_per_s": 5e3,
+           "stage_seconds": {"rtl": 1.0}}
+    text = _markdown([row, {"task": "big", "layers": [1, 1], "error": "does not fit"}],
+                     {"command": "mgd compare"})
+    assert ("| xor | 2-2-1 (9 params) | weight | 1.00 | 50 | 6.000 (6.000) "
+            "| 30.0 MHz (ecp5-85k; does not fit ecp5-25k) | 10 / 20 / 3 "
+            "| 10.0 µs | 100.0 ms (100%) | 10000x |" in text)
+    assert "does not fit" in text
