@@ -1,0 +1,183 @@
+"""Where every parameter, activation and sample word of the folded core lives: its memory map.
+
+Ref: ``shared/design/FOLDED.md``; :mod:`golden_model.params` (the canonical parameter order).
+
+Pure Python (no Amaranth): the core builds its memories and constant tables from it, and tests and host
+code use it to find a parameter in the banks.
+
+Folding
+-------
+Layer ``l`` (``n_in`` inputs, ``n_out`` neurons, a row of ``n_in + 1`` parameters per neuron: weights then
+bias) is computed by ``P`` lanes, lane ``p`` holding the neurons ``j`` with ``j mod P = p``: the ``n_out``
+neurons fall into ``⌈n_out / P⌉`` *groups* of P (the last one partly idle). Every parameter register file
+(θ, G, M, the weight-mode LFSR lane states) is one memory whose word holds P lanes (lane ``p`` in bits
+``[p·W, (p+1)·W)``: P banks side by side, one address for all of them), addressed
+
+    addr(l, j, i) = param_base[l] + (j // P) · (n_in + 1) + i,   lane = j mod P,
+
+so a pass over the parameters in address order is the canonical order of each group's rows, and one
+address counter drives every bank. ``depth = Σ_l ⌈n_out / P⌉ · (n_in + 1)`` words (FINN's weight-memory
+depth with PE = P, SIMD = 1).
+
+Activations are stored the same way: the P outputs of a group are one word, so layer ``l``'s input
+``i`` is lane ``i mod P`` of word ``i // P`` of that layer's input block. The sample ROM holds every
+training input as ``⌈n_0 / P⌉`` such words and every target as ``⌈n_L / P⌉`` words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from golden_model.params import ParamLayout
+
+__all__ = ["FoldedLayout", "pack_word", "unpack_word"]
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def pack_word(values, width: int) -> int:
+    """P lane values (integers, two's complement) as one memory word, lane 0 in the low bits."""
+    mask = (1 << width) - 1
+    return sum((int(v) & mask) << (p * width) for p, v in enumerate(values))
+
+
+def unpack_word(word: int, lanes: int, width: int, signed: bool = True) -> list[int]:
+    """The P lane values of a memory word (inverse of :func:`pack_word`)."""
+    mask = (1 << width) - 1
+    out = [(word >> (p * width)) & mask for p in range(lanes)]
+    if signed:
+        out = [v - (1 << width) if v >> (width - 1) else v for v in out]
+    return out
+
+
+@dataclass(frozen=True)
+class FoldedLayout:
+    """The memory map of a folded core for ``layers`` and ``lanes`` P (see the module docstring).
+
+    Attributes (per weight layer ``l = 0 .. L-1``, tuples)
+    ------------------------------------------------------
+    n_in, n_out, groups : ``n_l``, ``n_{l+1}``, ``⌈n_{l+1} / P⌉``
+    param_base : first parameter-memory address of layer ``l``
+    group_base : index of layer ``l``'s first group among all groups (node-mode sign lookup)
+    act_base : word of layer ``l``'s input block within one activation region (``l >= 1``; 0 for ``l = 0``,
+        whose input is the sample ROM)
+    """
+
+    layers: tuple[int, ...]
+    lanes: int
+
+    def __post_init__(self) -> None:
+        if len(self.layers) < 2 or min(self.layers) < 1:
+            raise ValueError(f"FoldedLayout layers must be at least two positive sizes, not {self.layers!r}")
+        if self.lanes < 1:
+            raise ValueError(f"FoldedLayout lanes must be >= 1, not {self.lanes!r}")
+
+    # ---- per layer ----------------------------------------------------------------------------------
+    @property
+    def n_layers(self) -> int:
+        """``L``, weight layers."""
+        return len(self.layers) - 1
+
+    @property
+    def n_in(self) -> tuple[int, ...]:
+        return tuple(self.layers[:-1])
+
+    @property
+    def n_out(self) -> tuple[int, ...]:
+        return tuple(self.layers[1:])
+
+    @property
+    def groups(self) -> tuple[int, ...]:
+        return tuple(_ceil_div(b, self.lanes) for b in self.n_out)
+
+    @property
+    def rows(self) -> tuple[int, ...]:
+        """``n_in + 1``: items (cycles) per group in a pass."""
+        return tuple(a + 1 for a in self.n_in)
+
+    @property
+    def param_base(self) -> tuple[int, ...]:
+        out, pos = [], 0
+        for g, r in zip(self.groups, self.rows):
+            out.append(pos)
+            pos += g * r
+        return tuple(out)
+
+    @property
+    def depth(self) -> int:
+        """Words of every parameter memory (θ, G, M, LFSR states)."""
+        return sum(g * r for g, r in zip(self.groups, self.rows))
+
+    @property
+    def group_base(self) -> tuple[int, ...]:
+        return tuple(int(v) for v in np.cumsum([0, *self.groups[:-1]]))
+
+    @property
+    def n_groups(self) -> int:
+        return sum(self.groups)
+
+    @property
+    def in_words(self) -> tuple[int, ...]:
+        """Words of each layer's input block, ``⌈n_in / P⌉``."""
+        return tuple(_ceil_div(a, self.lanes) for a in self.n_in)
+
+    @property
+    def act_base(self) -> tuple[int, ...]:
+        out, pos = [0], 0
+        for w in self.in_words[1:]:
+            out.append(pos)
+            pos += w
+        return tuple(out)
+
+    @property
+    def act_region(self) -> int:
+        """Words of one activation region (every hidden layer's outputs); the core keeps two, baseline
+        then perturbed."""
+        return sum(self.in_words[1:])
+
+    @property
+    def out_words(self) -> int:
+        """Words of one target (the output layer's groups)."""
+        return self.groups[-1]
+
+    def lane_mask(self, layer: int, group: int) -> int:
+        """Bit ``p`` set where lane ``p`` holds a neuron in ``group`` of ``layer``."""
+        valid = min(self.lanes, self.n_out[layer] - group * self.lanes)
+        return (1 << valid) - 1
+
+    def last_mask(self, layer: int) -> int:
+        """:meth:`lane_mask` of the layer's last group."""
+        return self.lane_mask(layer, self.groups[layer] - 1)
+
+    # ---- parameters ---------------------------------------------------------------------------------
+    def place(self, index: int) -> tuple[int, int]:
+        """``(address, lane)`` of canonical parameter ``index`` (:mod:`golden_model.params`)."""
+        offsets = ParamLayout(self.layers).param_offsets()
+        for layer in reversed(range(self.n_layers)):
+            if index >= offsets[layer]:
+                break
+        j, i = divmod(index - offsets[layer], self.rows[layer])
+        return self.param_base[layer] + (j // self.lanes) * self.rows[layer] + i, j % self.lanes
+
+    def places(self) -> list[tuple[int, int]]:
+        """:meth:`place` of every parameter, canonical order."""
+        return [self.place(k) for k in range(ParamLayout(self.layers).n_params)]
+
+    def param_words(self, values, width: int, fill: int = 0) -> list[int]:
+        """A parameter memory's contents: ``values`` (canonical order) placed by :meth:`place`; idle lanes
+        hold ``fill``."""
+        words = [[fill] * self.lanes for _ in range(self.depth)]
+        for k, (addr, lane) in enumerate(self.places()):
+            words[addr][lane] = int(values[k])
+        return [pack_word(w, width) for w in words]
+
+    # ---- samples ------------------------------------------------------------------------------------
+    def vector_words(self, vector, width: int) -> list[int]:
+        """A vector (one sample's inputs or targets) as words of P lanes (idle lanes 0)."""
+        v = [int(x) for x in vector]
+        return [pack_word(v[w * self.lanes:(w + 1) * self.lanes], width)
+                for w in range(_ceil_div(len(v), self.lanes))]

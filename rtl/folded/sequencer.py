@@ -1,0 +1,212 @@
+"""The folded core's sequencer: which parameter word, input and pass each clock, by τ_x, τ_p, τ_θ.
+
+Ref: ``docs/fixed_point_spec.md`` ("One step n", steps 1, 2, 3, 5, 6; "Initial parameters and data": sample
+order); :func:`golden_model.schedule.folded_cycles` (the cycle count this sequencer produces).
+
+Why its own sequencer and not :class:`rtl.controller.Controller`: the controller issues one whole pass per
+clock into a fixed-latency pipeline; a folded step is a sequence of *segments* of many clocks each
+(every layer of the baseline pass, every layer of the perturbed pass, one correlate-and-update sweep over
+the parameter memories), separated by pipeline gaps. The step counters (``n % τ`` as modulo counters, no
+division) and the start/stop protocol are the controller's.
+"""
+
+from __future__ import annotations
+
+from amaranth import Array, Const, Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import Out
+
+from rtl._validate import rejecting
+from rtl.contract import STEP_BITS, TAU_BITS, ControlSignature, index_bits
+from rtl.folded.layout import FoldedLayout
+
+__all__ = ["Sequencer", "BASE", "PERT", "CORR"]
+
+# Segment kinds (``phase``).
+BASE, PERT, CORR = 0, 1, 2
+_IDLE, _ISSUE, _GAP = 0, 1, 2
+
+
+def _table(values) -> Array:
+    """A constant per layer, indexed by a layer signal."""
+    return Array(Const(int(v), max(1, int(v).bit_length())) for v in values)
+
+
+class Sequencer(wiring.Component):
+    """Issues one *item* (a parameter word and an input, for P lanes) per clock and sequences the steps.
+
+    Step ``n`` (spec "One step n"): if :func:`golden_model.schedule.takes_baseline`, the baseline pass, layer
+    by layer; then the perturbed pass, layer by layer (node mode: its first layer is one item per group,
+    ``skip``, reusing the baseline's pre-activations); then the correlate sweep over every parameter word,
+    which also updates θ when ``update``. A forward layer is ``groups · (n_in + 1)`` items (group by group,
+    input by input, the bias last) followed by ``layer_gap`` idle cycles (the pipeline writes the layer's
+    outputs before the next layer reads them); the correlate sweep is ``depth`` items followed by
+    ``correlate_gap`` idle cycles (the last writes land before θ is read again). A run starts with one
+    setup cycle. So the busy cycles of a run are exactly :func:`golden_model.schedule.folded_cycles`.
+
+    Parameters
+    ----------
+    layout : FoldedLayout
+    node : bool
+        Node perturbation (the perturbed pass's first layer is ``skip`` items).
+    n_samples : int
+        Training samples (the sample index wraps at this).
+    layer_gap, correlate_gap : int
+        Idle cycles after each forward layer and after the correlate sweep (>= 1).
+
+    Attributes
+    ----------
+    ctrl : Out(ControlSignature)
+        The host's ``start``/``stop``/``n_steps``/τ's (τ registers loaded on ``start``).
+    busy : Out(1)
+        Steps remain or one is in progress (``status.busy``; ``status.cycles`` counts these cycles).
+    active : Out(1)
+        A step is in progress (the memories' read ports belong to the datapath, not the readback).
+    valid : Out(1)
+        An item is issued this cycle; the fields below describe it.
+    phase : Out(2)
+        :data:`BASE`, :data:`PERT` or :data:`CORR`.
+    layer, group, index, lane, word : Out
+        Weight layer; neuron group; input ``i`` (``n_in`` = the bias); ``i mod P``; ``i // P``.
+    addr : Out(range(depth))
+        Parameter-memory address (``skip`` items: don't care).
+    first, last, bias, skip : Out(1)
+        First item of a group (the accumulator restarts), last item of a group, the bias item, a node-mode
+        perturbed first-layer item (the pre-activation comes from the baseline's buffer, no MAC).
+    update, advance : Out(1)
+        This step ends with a θ update (``(n + 1) % τ_θ == 0``); the sign lanes advance at the end of this
+        step (``(n + 1) % τ_p == 0``: spec step 1 of step ``n + 1``, done early, so that the lane states in
+        memory are always the current step's).
+    step_end : Out(1)
+        The last cycle of a step (the step's writes have all landed by the end of it).
+    sample, x_base, t_base : Out
+        This step's sample ``k = (n // τ_x) % n_train`` and its first words in the input and target ROMs.
+    n : Out(32)
+        Steps completed.
+
+    Latency: every output is combinational from registers.
+    """
+
+    def __init__(self, *, layout: FoldedLayout, node: bool, n_samples: int, layer_gap: int,
+                 correlate_gap: int) -> None:
+        with rejecting(self):
+            if not isinstance(layout, FoldedLayout):
+                raise TypeError(f"Sequencer layout must be a FoldedLayout, not {layout!r}")
+            for name, v in (("n_samples", n_samples), ("layer_gap", layer_gap),
+                            ("correlate_gap", correlate_gap)):
+                if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                    raise ValueError(f"Sequencer {name} must be a positive integer, not {v!r}")
+            self._layout, self._node, self._n_samples = layout, bool(node), n_samples
+            self._layer_gap, self._correlate_gap = layer_gap, correlate_gap
+            lo = layout
+        super().__init__({
+            "ctrl": Out(ControlSignature()), "busy": Out(1), "active": Out(1), "valid": Out(1),
+            "phase": Out(2), "layer": Out(range(max(2, lo.n_layers))),
+            "group": Out(range(max(2, max(lo.groups)))), "index": Out(range(max(lo.rows) + 1)),
+            "lane": Out(range(max(2, lo.lanes))), "word": Out(range(max(2, max(lo.in_words) + 1))),
+            "addr": Out(range(max(2, lo.depth))), "first": Out(1), "last": Out(1), "bias": Out(1),
+            "skip": Out(1), "update": Out(1), "advance": Out(1), "step_end": Out(1),
+            "sample": Out(index_bits(n_samples)),
+            "x_base": Out(range(max(2, n_samples * lo.in_words[0]))),
+            "t_base": Out(range(max(2, n_samples * lo.out_words))), "n": Out(STEP_BITS),
+        })
+
+    @property
+    def layout(self) -> FoldedLayout:
+        return self._layout
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        lo = self._layout
+        L, P = lo.n_layers, lo.lanes
+        state = Signal(range(3))
+        phase, layer, group = Signal.like(self.phase), Signal.like(self.layer), Signal.like(self.group)
+        index, lane, word = Signal.like(self.index), Signal.like(self.lane), Signal.like(self.word)
+        addr = Signal.like(self.addr)
+        gap = Signal(range(max(self._layer_gap, self._correlate_gap) + 1))
+        n, limit = Signal(STEP_BITS), Signal(STEP_BITS)
+        taus = {k: Signal(TAU_BITS, init=1, name=f"{k}_reg") for k in ("tau_x", "tau_p", "tau_theta")}
+        cnt = {k: Signal(TAU_BITS, name=f"cnt_{k}") for k in taus}
+        wrap = {k: cnt[k] + 1 >= taus[k] for k in taus}
+        sample = Signal.like(self.sample)
+        x_base, t_base = Signal.like(self.x_base), Signal.like(self.t_base)
+        need_base = Signal(init=1)
+
+        n_in = _table(lo.n_in)
+        last_group = _table([g - 1 for g in lo.groups])
+        skip = Const(int(self._node), 1) & (phase == PERT) & (layer == 0)
+        end_row = skip | (index == n_in[layer])
+        last_layer = layer == L - 1
+        step_end = (state == _GAP) & (gap == 0) & (phase == CORR)
+
+        # ---- host protocol (as rtl.controller.Controller) --------------------------------------------
+        with m.If(self.ctrl.start):
+            m.d.sync += limit.eq(n + self.ctrl.n_steps)
+            for k, reg in taus.items():
+                m.d.sync += reg.eq(getattr(self.ctrl, k))
+        with m.If(self.ctrl.stop):  # after the step in progress (none in progress: now)
+            m.d.sync += limit.eq(Mux(state != _IDLE, n + 1, n))
+
+        def begin_step(base) -> None:
+            m.d.sync += [state.eq(_ISSUE), phase.eq(Mux(base, BASE, PERT)), layer.eq(0), group.eq(0),
+                         index.eq(0), lane.eq(0), word.eq(0), addr.eq(0)]
+
+        with m.Switch(state):
+            with m.Case(_IDLE):
+                with m.If((n != limit) & ~self.ctrl.stop):
+                    begin_step(need_base)
+            with m.Case(_ISSUE):
+                m.d.sync += addr.eq(addr + 1)
+                with m.If(end_row):
+                    m.d.sync += [index.eq(0), lane.eq(0), word.eq(0)]
+                    with m.If(group == last_group[layer]):
+                        m.d.sync += group.eq(0)
+                        with m.If((phase == CORR) & ~last_layer):
+                            m.d.sync += layer.eq(layer + 1)  # the sweep runs on through every layer
+                        with m.Else():
+                            m.d.sync += [state.eq(_GAP),
+                                         gap.eq(Mux(phase == CORR, self._correlate_gap, self._layer_gap) - 1)]
+                    with m.Else():
+                        m.d.sync += group.eq(group + 1)
+                with m.Else():
+                    m.d.sync += index.eq(index + 1)
+                    if P == 1:
+                        m.d.sync += word.eq(word + 1)
+                    else:
+                        with m.If(lane == P - 1):
+                            m.d.sync += [lane.eq(0), word.eq(word + 1)]
+                        with m.Else():
+                            m.d.sync += lane.eq(lane + 1)
+            with m.Case(_GAP):
+                m.d.sync += gap.eq(gap - 1)
+                with m.If(gap == 0):
+                    with m.If(phase == CORR):
+                        # end of step n: counters, sample, baseline flag; then the next step or idle
+                        m.d.sync += [n.eq(n + 1), need_base.eq(wrap["tau_x"] | wrap["tau_theta"]),
+                                     state.eq(_IDLE)]
+                        for k in taus:
+                            m.d.sync += cnt[k].eq(Mux(wrap[k], 0, cnt[k] + 1))
+                        with m.If(wrap["tau_x"]):
+                            with m.If(sample == self._n_samples - 1):
+                                m.d.sync += [sample.eq(0), x_base.eq(0), t_base.eq(0)]
+                            with m.Else():
+                                m.d.sync += [sample.eq(sample + 1), x_base.eq(x_base + lo.in_words[0]),
+                                             t_base.eq(t_base + lo.out_words)]
+                        with m.If((n + 1 != limit) & ~self.ctrl.stop):
+                            begin_step(wrap["tau_x"] | wrap["tau_theta"])
+                    with m.Elif(~last_layer):
+                        m.d.sync += [state.eq(_ISSUE), layer.eq(layer + 1),
+                                     addr.eq(_table(lo.param_base)[layer + 1])]
+                    with m.Else():
+                        m.d.sync += [state.eq(_ISSUE), phase.eq(phase + 1), layer.eq(0), addr.eq(0)]
+
+        m.d.comb += [
+            self.busy.eq((state != _IDLE) | (n != limit)), self.active.eq(state != _IDLE),
+            self.valid.eq(state == _ISSUE), self.phase.eq(phase), self.layer.eq(layer),
+            self.group.eq(group), self.index.eq(index), self.lane.eq(lane), self.word.eq(word),
+            self.addr.eq(addr), self.first.eq(skip | (index == 0)), self.last.eq(end_row),
+            self.bias.eq(~skip & (index == n_in[layer])), self.skip.eq(skip),
+            self.update.eq(wrap["tau_theta"]), self.advance.eq(wrap["tau_p"]), self.step_end.eq(step_end),
+            self.sample.eq(sample), self.x_base.eq(x_base), self.t_base.eq(t_base), self.n.eq(n),
+        ]
+        return m
