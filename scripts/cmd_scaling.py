@@ -1,0 +1,153 @@
+"""``mgd scaling``: steps and hardware time to a target NIST7x7 accuracy vs the hidden width, weight vs node
+perturbation (the seed's scaling question on the folded core), written as scaling.json, .md and .png.
+
+Thin front end of :mod:`scripts.flows.scaling` (the hardware part) and
+:mod:`golden_model.studies.scaling` (the fixed-model runs). Every value is checked before any work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shlex
+import sys
+
+from golden_model.config import MAX_LANES
+from scripts.common import UsageError
+
+NAME = "scaling"
+HELP = ("steps and folded-core hardware time to 80/90 % NIST7x7 test accuracy vs hidden width, weight vs "
+        "node perturbation")
+ORDER = 65
+
+MAX_HIDDEN = 1024
+# fields the study sets itself (from --hidden, --modes, --seeds, --steps, --eval-every, --targets, --lanes)
+OWN_FIELDS = ("network.layers", "mgd.perturbation", "mgd.seed", "task.steps", "task.eval_every",
+              "task.target_accuracy", "hardware.style", "hardware.lanes")
+
+
+def _int(option: str, text: str, lo: int, hi: int | None = None) -> int:
+    allowed = f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}"
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"{option} must be {allowed}, not {text!r}") from None
+    if value < lo or (hi is not None and value > hi):
+        raise UsageError(f"{option} must be {allowed}, not {text!r}")
+    return value
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    allowed = f"comma-separated integers from 1 to {MAX_HIDDEN} such as 4,8,16"
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--hidden must be {allowed}, not {text!r}") from None
+    if not values or min(values) < 1 or max(values) > MAX_HIDDEN:
+        raise UsageError(f"--hidden must be {allowed}, not {text!r}")
+    return tuple(sorted(set(values)))
+
+
+def _modes(text: str) -> tuple[str, ...]:
+    modes = text.split(",")
+    for m in modes:
+        if m not in ("weight", "node"):
+            raise UsageError(f"--modes must be 'weight', 'node' or weight,node, not {text!r}")
+    return tuple(dict.fromkeys(modes))
+
+
+def _targets(text: str) -> tuple[float, ...]:
+    allowed = "comma-separated test accuracies above 0 and at most 1 such as 0.8,0.9"
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--targets must be {allowed}, not {text!r}") from None
+    if not values or not all(0 < v <= 1 for v in values):
+        raise UsageError(f"--targets must be {allowed}, not {text!r}")
+    return tuple(sorted(set(values)))
+
+
+def _fmax(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise UsageError(f"--fmax must be a positive number of MHz such as 100, not {text!r}")
+    return value
+
+
+def _overrides(items: list[str]) -> tuple[str, ...]:
+    for item in items:
+        if item.partition("=")[0].strip() in OWN_FIELDS:
+            raise UsageError(f"--set must not set {', '.join(OWN_FIELDS)} (the study sets them from its own "
+                             f"options), not {item!r}")
+    return tuple(items)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from scripts.flows.scaling import fmax_from_args, format_seconds, run_scaling
+
+    hidden = _hidden(args.hidden)
+    modes = _modes(args.modes)
+    seeds = _int("--seeds", args.seeds, 1)
+    lanes = _int("--lanes", args.lanes, 1, MAX_LANES)
+    workers = _int("--workers", args.workers, 1)
+    steps = None if args.steps is None else _int("--steps", args.steps, 1)
+    eval_every = _int("--eval-every", args.eval_every, 1)
+    targets = _targets(args.targets)
+    overrides = _overrides(args.overrides)
+    fmax_mhz = _fmax(args.fmax)
+    if fmax_mhz is not None and args.synth_report is not None:
+        raise UsageError(f"--fmax and --synth-report must not both be given, not --fmax {args.fmax!r} and "
+                         f"--synth-report {args.synth_report!r} (give one)")
+    if fmax_mhz is None and args.synth_report is None:
+        raise UsageError("--fmax MHZ or --synth-report FILE must be given (the Fmax that turns cycles per "
+                         "step into hardware time)")
+    fmax = fmax_from_args(fmax_mhz, args.synth_report, lanes)
+    budgets = None if steps is None else dict.fromkeys(modes, steps)
+    # every configuration must be valid before any training starts
+    from golden_model.studies.scaling import scaling_config
+
+    for m in modes:
+        for h in hidden:
+            scaling_config(h, m, 1, budget=steps, eval_every=eval_every, target=max(targets),
+                           overrides=overrides)
+    say = None if args.quiet else (lambda line: print(line, flush=True))
+    result = run_scaling(args.out, hidden=hidden, modes=modes, seeds=seeds, lanes=lanes, fmax=fmax,
+                         workers=workers, budgets=budgets, eval_every=eval_every, targets=targets,
+                         overrides=overrides,
+                         command=shlex.join(["mgd", *sys.argv[1:]]) if sys.argv[1:2] == [NAME] else "",
+                         progress=say)
+    for r in result["table"]:
+        t = r["time_s"]["median"]
+        med = "not reached" if r["median"] is None else f"{r['median']:,.0f} steps"
+        hw = "" if t is None else f", {format_seconds(t)}"
+        print(f"{r['mode']} h={r['hidden']} to {r['target']:.0%}: {r['solved']}/{r['seeds']} solved, median "
+              f"{med}{hw}")
+    print(f"-> {args.out}/scaling.md, scaling.json, scaling.png ({result['wall_time_s']:.0f} s)")
+    return 0
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hidden", default="4,8,16,32,64", help="hidden widths h (default: 4,8,16,32,64)")
+    parser.add_argument("--modes", default="weight,node", help="weight, node or weight,node (default: both)")
+    parser.add_argument("--seeds", default="10", help="seeds per (mode, h): mgd.seed = 1..N (default: 10)")
+    parser.add_argument("--lanes", default="8", help="P, MAC lanes of the folded core (default: 8)")
+    g = parser.add_argument_group("Fmax (one of)")
+    g.add_argument("--fmax", metavar="MHZ", help="clock frequency to assume (reported as a placeholder)")
+    g.add_argument("--synth-report", metavar="FILE",
+                   help="synth_report.json written by `mgd synth`: its summary.fmax_mhz")
+    parser.add_argument("--workers", default="2", help="worker processes (default: 2)")
+    parser.add_argument("--steps", default=None,
+                        help="step budget per run for every mode (default: 500000 weight, 150000 node)")
+    parser.add_argument("--eval-every", default="500", help="steps between test evaluations (default: 500)")
+    parser.add_argument("--targets", default="0.8,0.9", help="test accuracies (default: 0.8,0.9)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                        help="override for every run, after the mode's settings, e.g. fixed.eta_shift=6 "
+                             "(repeatable)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="report folder")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.set_defaults(func=_run)
