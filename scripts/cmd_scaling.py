@@ -16,8 +16,8 @@ from golden_model.config import MAX_LANES
 from scripts.common import UsageError
 
 NAME = "scaling"
-HELP = ("steps and folded-core hardware time to 80 and 90 percent NIST7x7 test accuracy vs hidden width, weight vs "
-        "node perturbation")
+HELP = ("steps and folded-core hardware time to 80 and 90 percent NIST7x7 test accuracy vs hidden width, "
+        "weight vs node perturbation")
 ORDER = 65
 
 MAX_HIDDEN = 1024

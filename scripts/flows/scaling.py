@@ -125,6 +125,7 @@ def fmax_from_args(fmax: float | None, synth_report: str | Path | None,
 def _cycles_row(hidden: int, mode: str, lanes: int, style: str, steps: int,
                 overrides: Sequence[str]) -> dict[str, Any]:
     """Build the core of (mode, h) and count its cycles per step (see the module docstring)."""
+    from rtl._validate import not_elaborated
     from rtl.cores import build_core
 
     base = scaling_config(hidden, mode, 1, budget=steps, overrides=overrides)
@@ -139,6 +140,7 @@ def _cycles_row(hidden: int, mode: str, lanes: int, style: str, steps: int,
     except MGDError as exc:
         row["error"] = str(exc)
         return row
+    not_elaborated(core)  # built for its schedule only
     m = cfg.mgd
     row["cycles_per_step"] = core.cycles(0, steps, m.tau_x, m.tau_p, m.tau_theta) / steps
     row["core"] = json.loads(json.dumps(core.describe(), default=str))
