@@ -41,6 +41,13 @@ BUILD_ROOT = Path(os.environ.get("MGD_BUILD_ROOT", Path(__file__).resolve().pare
 
 # Amaranth's Verilog trips WIDTHEXPAND and friends, fatal by default in Verilator.
 VERILATOR_ARGS = ("-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-UNUSEDSIGNAL", "-O3")
+# Amaranth (through Yosys's write_verilog) emits Verilog-2005 whose combinational `always @*` blocks are
+# first evaluated by an event on a register declared `reg trigger = 0;`. Under cocotb's default -g2012 Icarus
+# applies such declaration initialisers without an event (SystemVerilog semantics), so a block that reads
+# only registers that never change after reset (a per-layer constant table indexed by a layer counter that
+# stays 0) is never evaluated and its output stays X. -g2005 (the last -g wins) gives the Verilog-2005
+# semantics the code was written for.
+ICARUS_ARGS = ("-g2005",)
 
 
 def _verilator_bin() -> Path | None:
@@ -99,7 +106,7 @@ def require_simulator(sim: str) -> None:
 
 
 def _digest(sources: Sequence[Path], toplevel: str, sim: str) -> str:
-    h = hashlib.sha256(f"{sim}\0{toplevel}\0{VERILATOR_ARGS}".encode())
+    h = hashlib.sha256(f"{sim}\0{toplevel}\0{VERILATOR_ARGS}\0{ICARUS_ARGS}".encode())
     for src in sources:
         h.update(Path(src).read_bytes())
     return h.hexdigest()[:16]
@@ -116,7 +123,7 @@ def build(sim: str, sources: Sequence[str | Path], toplevel: str, *, waves: bool
     if stamp.exists():
         return build_dir
     runner = get_runner(sim)
-    args = list(VERILATOR_ARGS) if sim == "verilator" else []  # waves: cocotb adds --trace (VCD)
+    args = list(VERILATOR_ARGS if sim == "verilator" else ICARUS_ARGS)  # waves: cocotb adds --trace (VCD)
     runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=build_dir, build_args=args,
                  always=True, waves=waves, timescale=("1ns", "1ps"), log_file=build_dir / "build.log")
     stamp.write_text("ok\n")
