@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from golden_model.config import HARDWARE_TARGETS
 from scripts.common import add_config_args, config_from_args
 
 NAME = "run"
@@ -19,18 +20,19 @@ def _run(args: argparse.Namespace) -> int:
     from scripts.flows.run import main_job
 
     config = config_from_args(args, hardware=True)
-    result = main_job(config, args.out, target=args.target, sim=args.sim, progress=not args.quiet)
+    target = args.target or config.hardware.target
+    result = main_job(config, args.out, target=target, sim=args.sim, progress=not args.quiet)
     print()
     for line in result.summary_lines():
         print(line)
-    print(f"report      {args.out}/summary.md, summary.json, learning_curve.png, synth/{args.target}/")
+    print(f"report      {args.out}/summary.md, summary.json, learning_curve.png, synth/{target}/")
     return 0 if result.ok else 1
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     add_config_args(parser)
-    parser.add_argument("--target", default="ecp5-25k", choices=["ice40-up5k", "ecp5-25k", "ecp5-85k"],
-                        help="synthesis target (default: ecp5-25k)")
+    parser.add_argument("--target", default=None, choices=list(HARDWARE_TARGETS),
+                        help="synthesis target (default: the config's hardware.target)")
     parser.add_argument("--sim", default="verilator", choices=["verilator", "icarus"],
                         help="simulator for the RTL training run (default: verilator)")
     parser.add_argument("--out", default="out/run", help="report folder (default: out/run)")

@@ -52,3 +52,27 @@ def test_lfsr_too_narrow_for_the_lanes():
 def test_what_the_fixed_model_rejects_is_rejected_too(overrides):
     with pytest.raises(MGDError, match=r" must be .*, not "):
         build_core(_config(*overrides))
+
+
+def test_config_lists_the_synthesis_targets():
+    """golden_model.config validates hardware.target without importing rtl: its list is rtl.synth's."""
+    from golden_model.config import HARDWARE_TARGETS
+    from rtl.synth import TARGETS
+
+    assert tuple(TARGETS) == HARDWARE_TARGETS
+
+
+@pytest.mark.parametrize("style, lanes", [("spatial", 8), ("folded", 1), ("folded", 3)])
+def test_the_factory_builds_the_style_the_config_asks_for(style, lanes):
+    from rtl._validate import not_elaborated
+    from rtl.contract import MGDCoreBase
+    from rtl.cores import STYLES
+
+    config = _config(f'hardware.style="{style}"', f"hardware.lanes={lanes}", "network.layers=[2,3,1]")
+    core = build_core(config)
+    not_elaborated(core)
+    assert isinstance(core, MGDCoreBase) and core.style == style
+    assert f"{type(core).__module__}:{type(core).__name__}" == STYLES[style]
+    assert core.describe()["n_params"] == 13 and core.theta0 == list(core_inputs(config).theta0)
+    if style == "folded":
+        assert core.describe()["lanes"] == lanes
