@@ -3,7 +3,7 @@ NIST7x7 (49-2-4, the smallest NIST7x7 network that trains; its spatial core does
 the table reports), in one run.
 
 Each task is one main job (:func:`scripts.flows.run.main_job`: golden model, RTL in Verilator bit-exact at
-every update, synthesis, scikit-learn backprop); the logic and the task list are in
+every update, synthesis, compiled (Numba) and scikit-learn backprop); the logic and the task list are in
 :mod:`scripts.flows.bench`.
 Writes ``compare.json`` and ``compare.md`` (and each task's own report folder) into ``--out``.
 """
@@ -14,7 +14,8 @@ import argparse
 from pathlib import Path
 
 NAME = "compare"
-HELP = "hardware time to target accuracy (RTL + synthesis) vs scikit-learn backprop, per task, in one table"
+HELP = ("hardware time to target accuracy (RTL + synthesis) vs compiled and scikit-learn backprop, per task, "
+        "in one table")
 ORDER = 5
 
 
@@ -24,7 +25,7 @@ def _run(args: argparse.Namespace) -> int:
     rows = compare(args.out, args.task or None, target=args.target,
                    fallback_targets=args.fallback_target or ("ecp5-85k",), sim=args.sim,
                    free_steps=args.free_steps, backprop_repeats=args.backprop_repeats,
-                   progress=not args.quiet)
+                   compiled_repeats=args.compiled_repeats, progress=not args.quiet)
     print()
     print((Path(args.out) / "compare.md").read_text(encoding="utf-8"))
     # a core that fits no part is a figure, not a failure; an RTL that is not bit-exact is a failure
@@ -47,7 +48,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--free-steps", type=int, default=2000,
                         help="free-running steps after training to measure cycles/step (default: 2000)")
     parser.add_argument("--backprop-repeats", type=int, default=3,
-                        help="scikit-learn seeds per task (default: 3)")
+                        help="scikit-learn seeds per task, 0 = skip (default: 3)")
+    parser.add_argument("--compiled-repeats", type=int, default=10,
+                        help="compiled (Numba) backprop seeds per task, 0 = skip (default: 10)")
     parser.add_argument("--out", default="out/compare", help="output folder (default: out/compare)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(func=_run)

@@ -21,7 +21,8 @@ def _run(args: argparse.Namespace) -> int:
 
     config = config_from_args(args, hardware=True)
     target = args.target or config.hardware.target
-    result = main_job(config, args.out, target=target, sim=args.sim, progress=not args.quiet)
+    result = main_job(config, args.out, target=target, sim=args.sim, progress=not args.quiet,
+                      backprop_repeats=args.backprop_repeats, compiled_repeats=args.compiled_repeats)
     print()
     for line in result.summary_lines():
         print(line)
@@ -35,6 +36,10 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="synthesis target (default: the config's hardware.target)")
     parser.add_argument("--sim", default="verilator", choices=["verilator", "icarus"],
                         help="simulator for the RTL training run (default: verilator)")
+    parser.add_argument("--backprop-repeats", type=int, default=5,
+                        help="scikit-learn backprop seeds, 0 = skip (default: 5)")
+    parser.add_argument("--compiled-repeats", type=int, default=10,
+                        help="compiled (Numba) backprop seeds, 0 = skip (default: 10)")
     parser.add_argument("--out", default="out/run", help="report folder (default: out/run)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(func=_run)

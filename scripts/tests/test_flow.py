@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.cosim, pytest.mark.synth, pytest.mark.slow]
 
 def test_main_job_on_xor(tmp_path):
     runner.require_simulator("verilator")
-    from scripts.flows.run import main_job
+    from scripts.flows.run import COMPILED_LABEL, SKLEARN_LABEL, main_job
 
     config = from_preset("xor")
     result = main_job(config, tmp_path, target="ecp5-25k", free_steps=200, backprop_repeats=1, progress=False)
@@ -33,3 +33,21 @@ def test_main_job_on_xor(tmp_path):
         assert (tmp_path / name).is_file(), name
     lines = result.summary_lines()
     assert any(line.startswith("hardware    time to target") and "us" in line for line in lines)
+    # both backprop references, and the ratio against the faster one, named, "slower"/"faster" as it falls
+    compiled, sklearn = summary["compiled_backprop_time_to_target_s"], summary["sklearn_time_to_target_s"]
+    assert len(summary["compiled_backprop"]["seeds"]) == 10 and summary["compiled_backprop_solve_rate"] >= 0.8
+    assert compiled is not None and compiled > 0 and summary["compiled_backprop"]["compile_s"] > 0
+    assert len(summary["backprop"]["times_s"]) == 1
+    faster = min((t, name) for t, name in ((compiled, COMPILED_LABEL), (sklearn, SKLEARN_LABEL))
+                 if t is not None)
+    assert (summary["backprop_time_to_target_s"], summary["backprop_reference"]) == faster
+    hw = summary["hardware_time_to_target_s"]
+    assert summary["hardware_over_backprop"] == pytest.approx(hw / faster[0])
+    word = "slower" if hw > faster[0] else "faster"
+    assert summary["hardware_vs_backprop"].endswith(f"x {word} vs {faster[1]}")
+    assert any(line.startswith(f"backprop    {COMPILED_LABEL}, one core") and "median" in line
+               for line in lines)
+    assert any(line.startswith(f"backprop    {SKLEARN_LABEL} MLPClassifier") for line in lines)
+    assert f"ratio       hardware {summary['hardware_vs_backprop']} (the faster reference)" in lines
+    assert f"| hardware vs the faster backprop | hardware {summary['hardware_vs_backprop']} |" in (
+        tmp_path / "summary.md").read_text()
