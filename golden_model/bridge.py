@@ -12,8 +12,9 @@ accumulated ``s · Ĉ`` (``G`` counts cost LSBs ``2**-C_f``; ``v = G >> k_η`` c
 * ``k_η = round(log2(a_q · N / η) + C_f − T_f)`` with ``a_q = 2**-k_p`` the amplitude actually used (so the
   real step per unit gradient matches the float η as closely as a power of two can), clamped to ``>= 0``;
 * momentum ``γ``: ``k_m = round(−log2(1 − γ))`` (``γ = 1 − 2**-k_m``) when ``mgd.optimizer = "momentum"``;
-  the fixed model's ``M`` accumulates the already-scaled steps, so its steady-state step is ``2**k_m`` times
-  one update, as the float ``M ← γM + ηg`` is ``1/(1 − γ)`` times ``ηg``.
+  the fixed model's ``M`` accumulates G itself with decay γ and θ moves by ``round(M · 2**-k_η)``, so its
+  steady-state step is ``2**k_m`` times the SGD step of the same ``k_η``, as the float ``M ← γM + ηg`` is
+  ``1/(1 − γ)`` times ``ηg``: ``k_η`` maps from η exactly as without momentum.
 
 τ_x, τ_p and τ_θ carry over unchanged (they are step counts in both models). :func:`fixed_to_float` states
 the float settings a given fixed section is equivalent to (reported by ``mgd train --backend fixed``).

@@ -411,10 +411,12 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         mgd={"delta": 0.05, "eta": 0.1, "tau_x": 1, "tau_p": 1, "tau_theta": 1, "optimizer": "momentum",
              "momentum": 0.9},
         task={"dataset": "xor", "steps": 20000, "target_accuracy": 1.0},
-        # fixed: ±2^-3 perturbation, half-step momentum (γ = 1/2); 7 of seeds 1-10 reach 100 % in 20k steps in
-        # weight and in node mode (seed 1 too: ~14k / ~3k steps).
-        fixed={"theta": "Q3.12", "activation": "UQ1.11", "cost": "UQ1.16", "amplitude_shift": 3,
-               "eta_shift": 3, "momentum_shift": 1, "grad_width": 18},
+        # fixed: ±2^-2 perturbation, half-step momentum (γ = 1/2) with the spec's momentum (step 6: M in G
+        # units, decay rounded away from zero); 24 of seeds 1-40 reach 100 % in weight mode and 30 in node
+        # mode, seed 1 included (12.1k and 2.8k steps). (The old shifts 3/3 were tuned on the old momentum
+        # rule, whose drift of θ happened to free seed 1.)
+        fixed={"theta": "Q3.12", "activation": "UQ1.11", "cost": "UQ1.16", "amplitude_shift": 2,
+               "eta_shift": 4, "momentum_shift": 1, "grad_width": 18},
     ),
     # 49 weights, SGD with η/N = 0.06: ~75 % of seeds reach 100 % within 100k steps (the others stall with
     # one pattern wrong); backprop with the same η/N and network solves fewer (`mgd reproduce`, section (e)).

@@ -20,8 +20,9 @@ Narrowings (each names its rounding and overflow, as in the reference):
 * cost: ``fit_O(round_R(sum, cost_shift), cost width, unsigned)`` (``fixed.rounding``, ``fixed.overflow``);
 * correlation: weight mode ``G + s·C_hat``, node mode ``G + round_R(s·C_hat·a_i, A_f)``, then
   ``fit_O(·, grad_width, signed)`` (never acts: ``FixedSpec`` proves the bound);
-* update: ``v = round_R(G, k_eta)``; momentum ``M = fit_O(M − (M >> k_m) + v, W_θ + k_m + 1)`` (floor on
-  ``M >> k_m``), ``v = M``; ``θ = fit_O(θ − v, W_θ, signed)``; G cleared.
+* update: ``u = G``; momentum ``M = fit_O(M − d + G, W_M, signed)`` with ``d = M · 2**-k_m`` rounded
+  away from zero (``(M + 2**k_m − 1) >> k_m`` for ``M >= 0``, else ``M >> k_m``; the fit never acts),
+  ``u = M``; ``θ = fit_O(θ − round_R(u, k_eta), W_θ, signed)``; G cleared.
 
 ``sat_events`` counts the narrowings that acted: per parameter, a G accumulation, and an update whose θ or
 M (one event for both) was saturated or wrapped.
@@ -214,14 +215,16 @@ def run_steps(theta: np.ndarray, G: np.ndarray, M: np.ndarray, u0: np.ndarray, C
         # 6. update
         if updated[i]:
             for p in range(n_params):
-                v = _round_shift(G[p], ks.k_eta, ks.rounding)
+                u = G[p]
                 event = False
                 if ks.k_m > 0:
-                    total = M[p] - (M[p] >> ks.k_m) + v
+                    mm = M[p]
+                    decay = (mm + (1 << ks.k_m) - 1) >> ks.k_m if mm >= 0 else mm >> ks.k_m
+                    total = mm - decay + u
                     M[p] = _fit(total, ks.momentum_width, True, ks.wrap)
                     event = M[p] != total
-                    v = M[p]
-                total = theta[p] - v
+                    u = M[p]
+                total = theta[p] - _round_shift(u, ks.k_eta, ks.rounding)
                 theta[p] = _fit(total, ks.theta_width, True, ks.wrap)
                 if event or theta[p] != total:
                     sat_events += 1

@@ -29,7 +29,7 @@ API (what RTL testbenches and the CLI call)
 ``.reset()``              back to the reset state
 
 Pure helpers for block-level golden twins: :func:`golden_model.fixed_network.forward`, ``activation``,
-``cost``, ``quantize_data``; :func:`correlate`, :func:`update` here.
+``cost``, ``quantize_data``; :func:`correlate`, :func:`update` (and its :func:`momentum_decay`) here.
 
 ``Trace`` (:mod:`golden_model.trace`): ``.save(path.npz)``, ``Trace.load``, ``.mismatches(actual)`` (text
 naming step, field, index, expected and actual), ``.assert_equal(actual)``, ``.sign_words()`` (the RTL
@@ -54,7 +54,7 @@ Controller sequence (spec "One step n"), for step n:
 2. sample k = (n // tau_x) % n_train; if n == 0, n % tau_x == 0 or θ was updated at the end of step n − 1
    (n % tau_theta == 0): baseline pass, C0 = C(x_k; θ), keeping each layer's input for node mode;
 3. perturbed pass, C = C(x_k; θ ± 2^-k_p);  4. C_hat = C − C0;  5. correlate into G;
-6. (n + 1) % tau_theta == 0: update θ from G (and M), clear G.
+6. (n + 1) % tau_theta == 0: update θ from G (with momentum: M from G, θ from M), clear G.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ from golden_model.qformat import fit, round_shift
 from golden_model.results import CurvePoint, TrainResult
 from golden_model.trace import Trace
 
-__all__ = ["FixedMGD", "StepState", "QuantizedData", "correlate", "update", "theta0", "train"]
+__all__ = ["FixedMGD", "StepState", "QuantizedData", "correlate", "update", "momentum_decay", "theta0",
+           "train"]
 
 # Steps per chunk of the fast path (bounds the memory of its precomputed signs).
 _CHUNK = 4096
@@ -168,23 +169,36 @@ def _correlate(G: np.ndarray, signs: np.ndarray, C_hat: int, spec: FixedSpec,
 def update(theta: np.ndarray, G: np.ndarray, M: np.ndarray, spec: FixedSpec) -> tuple[np.ndarray, np.ndarray]:
     """The parameter update (spec step 6); returns ``(theta, M)``. The caller clears G.
 
-    ``v = round_R(G, k_eta)``; without momentum ``θ = sat_O(θ − v, fixed.theta)``; with momentum
-    ``M = sat_O(M − (M >> k_m) + v, W_θ + k_m + 1 bits)`` (floor on ``M >> k_m``), ``θ = sat_O(θ − M)``.
+    Without momentum ``θ = sat_O(θ − round_R(G, k_η), fixed.theta)``. With momentum (``k_m > 0``), M is in
+    G units: ``M = sat_O(M − decay(M) + G, spec.momentum_width)`` with ``decay(M) = M · 2**-k_m`` rounded away
+    from zero (:func:`momentum_decay`; the narrowing never acts, see ``FixedSpec.momentum_width``), then
+    ``θ = sat_O(θ − round_R(M, k_η), fixed.theta)``. ``k_m = 0`` would give ``M = G``: plain SGD.
     """
     return _update(theta, G, M, spec)[:2]
+
+
+def momentum_decay(M: np.ndarray, k_m: int) -> np.ndarray:
+    """``M · 2**-k_m`` rounded away from zero, whatever ``fixed.rounding`` says (spec step 6):
+    ``(M + 2**k_m − 1) >> k_m`` for ``M >= 0``, ``M >> k_m`` for ``M < 0``.
+
+    An odd function (``decay(−M) = −decay(M)``), so the decay has no sign bias, and nonzero for every
+    ``M != 0``, so with G = 0 every M decays to exactly 0 (floor would leave a positive M in
+    ``[1, 2**k_m − 1]`` for good, and θ falling by it every update).
+    """
+    return (M + np.where(M >= 0, (1 << k_m) - 1, 0)) >> k_m
 
 
 def _update(theta: np.ndarray, G: np.ndarray, M: np.ndarray,
             spec: FixedSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`update`, and per parameter whether a ``fit`` of θ or of M acted (one saturation event)."""
-    v = round_shift(G, spec.k_eta, spec.rounding)
     events = np.zeros(len(theta), dtype=bool)
+    u = G
     if spec.k_m:
-        total = M - (M >> spec.k_m) + v
+        total = M - momentum_decay(M, spec.k_m) + G
         M = fit(total, spec.momentum_width, True, spec.overflow)
         events |= M != total
-        v = M
-    total = theta - v
+        u = M
+    total = theta - round_shift(u, spec.k_eta, spec.rounding)
     theta = spec.theta.fit(total)
     return theta, M, events | (theta != total)
 

@@ -109,7 +109,7 @@ class FixedSpec:
                    f.amplitude_shift, f.eta_shift, f.momentum_shift, f.grad_width, f.lfsr_width,
                    f.rounding, f.overflow, m.tau_x, m.tau_p, m.tau_theta, m.seed, net.init_scale)
         w = spec.widths()
-        if max(w["z"], w["C_exact"], w["node_product"]) > _INT64_SAFE_BITS:
+        if max(w["z"], w["C_exact"], w["node_product"], w["M"] + 1) > _INT64_SAFE_BITS:
             raise ConfigError(f"fixed formats must keep every intermediate within {_INT64_SAFE_BITS} bits, "
                               f"not {w}")
         if w["G"] > f.grad_width:
@@ -171,7 +171,18 @@ class FixedSpec:
 
     @property
     def momentum_width(self) -> int:
-        return self.theta.width + self.k_m + 1
+        """Bits of the momentum register M (signed): ``min(W_G, widths()["G"]) + k_m``, exactly enough.
+
+        M is in G units (cost LSBs, times one activation in node mode) and becomes ``M − d + G`` with the
+        decay ``d = M · 2**-k_m`` rounded away from zero (spec step 6). ``M − d`` is nondecreasing in M and
+        ``|M − d| <= |M|``, so with ``|G| <= B`` the interval ``|M| <= 2**k_m · B`` maps into itself
+        (``2**k_m·B − B + B``), and so does a ``w + k_m``-bit register for G in a ``w``-bit range (at the
+        top ``d = 2**(w-1)``: M − 2**(w-1) + G <= M − 1). G is in ``W_G`` bits, and in every accepted config
+        also within ``G_bound``, i.e. in ``widths()["G"]`` bits: either proves that M never overflows.
+        A constant G = −B drives M to −2**k_m · B exactly: no narrower register would do. (Without momentum
+        there is no M; the formula still gives a width, as with ``k_m = 0`` the rule would be M = G.)
+        """
+        return min(self.grad_width, self.widths()["G"]) + self.k_m
 
     def activation_range(self) -> tuple[int, int]:
         """``(lo, hi)`` of a neuron output, in activation LSBs."""
@@ -186,7 +197,8 @@ class FixedSpec:
         ``C`` the cost register (``fixed.cost``); ``C_max`` the largest cost in cost LSBs (worst case
         ``n_out · max|y - t|²``, capped by the register); ``C_hat`` = C − C0; ``node_product`` the node-mode
         product ``s·C_hat·a``; ``G_bound``/``G`` the largest |G| within τ_θ steps and the width it needs;
-        ``M`` the momentum register.
+        ``M_bound``/``M`` the largest |M| (``2**k_m · G_bound``) and the momentum register's width
+        (:attr:`momentum_width`, which proves it never overflows); both 0 without momentum.
         """
         one = 1 << self.A_f
         lo, hi = self.activation_range()
@@ -218,7 +230,8 @@ class FixedSpec:
             "node_product": _bits_signed(c_max * a_max),
             "G_bound": g_bound,
             "G": _bits_signed(g_bound),
-            "M": self.momentum_width if self.k_m else 0,
+            "M_bound": g_bound << self.k_m if self.k_m else 0,
+            "M": min(self.grad_width, _bits_signed(g_bound)) + self.k_m if self.k_m else 0,
         }
 
     def describe(self) -> str:

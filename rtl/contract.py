@@ -27,6 +27,8 @@ bench measures the core against it and nothing else recomputes it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from rtl.cores import CoreInputs
 
 __all__ = ["ControlSignature", "StatusSignature", "ReadbackSignature", "DigestSignature", "MGDCoreBase",
-           "STEP_BITS", "TAU_BITS", "index_bits"]
+           "MultiplierUse", "MemoryUse", "CoreResources", "STEP_BITS", "TAU_BITS", "index_bits"]
 
 STEP_BITS = 32  # step counters, the run length, the cycle counter
 TAU_BITS = 21  # run-time τ registers (MGDSettings allows τ up to 2**20)
@@ -97,11 +99,81 @@ class DigestSignature(wiring.Signature):
         super().__init__({"theta": Out(DIGEST_BITS), "grad": Out(DIGEST_BITS), "momentum": Out(DIGEST_BITS)})
 
 
+@dataclass(frozen=True)
+class MultiplierUse:
+    """``count`` multipliers of an ``a_width`` x ``b_width`` signed product, computing ``what``."""
+
+    what: str
+    count: int
+    a_width: int
+    b_width: int
+
+
+@dataclass(frozen=True)
+class MemoryUse:
+    """One memory of a core: ``depth`` words of ``width`` bits.
+
+    ``block``: the core puts it in block RAM (``ram_style = "block"``; else the synthesizer chooses: LUT RAM,
+    registers, or block RAM when nothing else exists);
+    ``init``: it has initial contents (a ROM, or θ₀), so it cannot live in an uninitialised RAM such as the
+    iCE40's SPRAM; ``samples``: it holds the training set (its size follows ``task.dataset``); ``banks``:
+    it is built as that many memories (``name0``, ``name1`` ...) of consecutive address ranges.
+    """
+
+    name: str
+    width: int
+    depth: int
+    block: bool = True
+    init: bool = False
+    samples: bool = False
+    banks: int = 1
+
+    @property
+    def bits(self) -> int:
+        return self.width * self.depth
+
+
+@dataclass(frozen=True)
+class CoreResources:
+    """What a core needs of a part, known from its configuration before synthesis
+    (:meth:`MGDCoreBase.resources`).
+
+    Attributes
+    ----------
+    multipliers : tuple of MultiplierUse
+        Every multiplier the datapath builds (the synthesis flow turns them into DSP blocks per part).
+    memories : tuple of MemoryUse
+        Every memory (empty when the core does not say).
+    lanes : int or None
+        The ``hardware.lanes`` these figures are for (None: the style has no lanes).
+    at_lanes : callable or None
+        ``at_lanes(p)``: the same figures at ``hardware.lanes = p`` (so a refusal can name the largest P
+        that fits); None when the style has no lanes.
+    layers : tuple of int
+        ``network.layers``, for messages.
+    training_set : str or None
+        The training set the sample memories hold (``task.dataset`` and its size), for messages.
+    """
+
+    multipliers: tuple[MultiplierUse, ...] = ()
+    memories: tuple[MemoryUse, ...] = ()
+    lanes: int | None = None
+    layers: tuple[int, ...] = ()
+    training_set: str | None = None
+    at_lanes: Callable[[int], CoreResources] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def block_bits(self) -> int:
+        """Bits of the memories the core puts in block RAM."""
+        return sum(mem.bits for mem in self.memories if mem.block)
+
+
 class MGDCoreBase(wiring.Component):
     """What every MGD training core is: the three contract ports, its spec, θ₀ and its schedule.
 
     Subclasses call ``super().__init__(spec=..., theta0=..., n_samples=..., verify=...)`` and implement
-    :meth:`elaborate`, :meth:`cycles` and :attr:`readback_latency`.
+    :meth:`elaborate`, :meth:`cycles` and :attr:`readback_latency`; :meth:`resources` (what the synthesis
+    flow checks against a part before running Yosys) is optional.
 
     Parameters
     ----------
@@ -171,6 +243,11 @@ class MGDCoreBase(wiring.Component):
     def cycles(self, start: int, steps: int, tau_x: int, tau_p: int, tau_theta: int) -> int:
         """Busy clock cycles of one run of steps ``start .. start + steps - 1`` at these τ's."""
         raise NotImplementedError
+
+    def resources(self) -> CoreResources:
+        """The multipliers and memories this core builds, for the synthesis flow's fit check before Yosys
+        (:func:`rtl.synth.synthesize`). The base knows nothing (an empty answer refuses nothing)."""
+        return CoreResources()
 
     def describe(self) -> dict[str, object]:
         """The figures that define this core, for reports (style, parameter count, lanes, ...)."""

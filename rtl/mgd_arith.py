@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from amaranth import Mux, Value
+from amaranth import Cat, Const, Mux, Value
 
 from golden_model.fixed_network import FixedSpec
 from rtl.arith import fit, overflows, round_shift
 
-__all__ = ["signed_cost", "node_term", "accumulate", "Update", "update"]
+__all__ = ["signed_cost", "node_term", "accumulate", "Update", "update", "step", "momentum_decay",
+           "momentum_next", "subtract_step"]
 
 
 def signed_cost(sign: Value, c_hat: Value) -> Value:
@@ -61,30 +62,69 @@ class Update(NamedTuple):
     event: Value
 
 
-def update(theta: Value, g: Value, momentum: Value | None, spec: FixedSpec) -> Update:
-    """The parameter update of spec step 6 from the accumulated ``g`` (G units).
+def step(g: Value, spec: FixedSpec) -> Value:
+    """``round_R(G, k_η)``: the step without momentum, in θ LSBs (rounding ``fixed.rounding``; no overflow:
+    the result is narrower than G)."""
+    return round_shift(g, spec.k_eta, spec.rounding)
 
-    ``v = round_R(G, k_η)`` (rounding ``fixed.rounding``); without momentum
-    ``θ ← sat_O(θ − v, fixed.theta)``; with momentum (``k_m > 0``; pass the M register as ``momentum``)
-    ``M ← sat_O(M − (M >> k_m) + v, W_θ + k_m + 1 bits)`` (floor on ``M >> k_m``, overflow
-    ``fixed.overflow``), then ``θ ← sat_O(θ − M, fixed.theta)``. ``event`` is one bit: θ, or M, or both
-    were narrowed (spec item 7 counts one event per parameter per update).
+
+def momentum_decay(m: Value, spec: FixedSpec) -> Value:
+    """``d = M · 2**-k_m`` rounded away from zero, whatever ``fixed.rounding`` says (spec step 6):
+    ``(M + 2**k_m − 1) >> k_m`` when M's sign bit is 0, ``M >> k_m`` when it is 1. One adder; exact
+    (narrower than M). Twin: :func:`golden_model.fixed_mgd.momentum_decay`."""
+    m = Value.cast(m)
+    return (m + Mux(m[-1], 0, (1 << spec.k_m) - 1)) >> spec.k_m
+
+
+def momentum_next(m: Value, decay: Value, g: Value, spec: FixedSpec) -> tuple[Value, Value]:
+    """``M ← sat_O(M − d + G, W_M bits)`` (overflow ``fixed.overflow``) from ``d`` = :func:`momentum_decay`
+    of the same M; returns ``(m_next, event)``. ``W_M`` is ``FixedSpec.momentum_width``, which proves that
+    the narrowing never acts (from any M in its register and any G the config allows); it is built anyway,
+    exactly as the model runs it."""
+    wm = spec.momentum_width
+    total = m - decay + g
+    return fit(total, wm, True, spec.overflow), overflows(total, wm, True)
+
+
+def subtract_step(theta: Value, u: Value, shift: int, spec: FixedSpec) -> tuple[Value, Value]:
+    """``θ ← sat_O(θ − round_R(u, shift), fixed.theta)`` (rounding ``fixed.rounding``, overflow
+    ``fixed.overflow``); returns ``(theta_next, event)``.
+
+    For ``floor`` and ``half_up`` the rounding is folded into the subtraction, one carry chain instead of
+    two: with ``h = 0`` (floor) or ``2**(shift-1)`` (half up), ``θ − ⌊(u + h) / 2**s⌋ =
+    ⌊(θ·2**s + (2**s − 1 − h) − u) / 2**s⌋``, and ``θ·2**s + c`` for ``0 <= c < 2**s`` is θ with the bits
+    of c appended (no adder). The integers are the same (checked exhaustively in
+    ``testbench/sim/test_update.py``).
     """
     wt = spec.theta.width
-    v = round_shift(g, spec.k_eta, spec.rounding)
-    events = []
+    theta, u = Value.cast(theta), Value.cast(u)
+    if shift <= 0 or spec.rounding == "convergent":
+        total = theta - round_shift(u, shift, spec.rounding)
+    else:
+        c = (1 << shift) - 1 - (0 if spec.rounding == "floor" else 1 << (shift - 1))
+        total = (Cat(Const(c, shift), theta).as_signed() - u) >> shift
+    return fit(total, wt, True, spec.overflow), overflows(total, wt, True)
+
+
+def update(theta: Value, g: Value, momentum: Value | None, spec: FixedSpec) -> Update:
+    """The parameter update of spec step 6 from the accumulated ``g`` (G units), combinational.
+
+    Without momentum ``θ ← sat_O(θ − round_R(G, k_η), fixed.theta)``. With momentum (``k_m > 0``; pass
+    the M register as ``momentum``; M is in G units) ``M ← sat_O(M − d + G, W_M bits)`` with
+    ``d = M · 2**-k_m`` rounded away from zero (:func:`momentum_decay`, :func:`momentum_next`), then
+    ``θ ← sat_O(θ − round_R(M, k_η), fixed.theta)`` (:func:`subtract_step`). ``event`` is one bit: θ, or
+    M, or both were narrowed (spec item 7 counts one event per parameter per update).
+
+    A pipelined datapath (:class:`rtl.folded.correlate.CorrelateLanes`) calls the same pieces, one stage
+    each.
+    """
+    u = g
     m_next = None
+    m_event = None
     if spec.k_m:
         if momentum is None:
             raise ValueError("update needs the momentum register when fixed.momentum_shift > 0")
-        wm = spec.momentum_width
-        m_total = momentum - (momentum >> spec.k_m) + v
-        m_next = fit(m_total, wm, True, spec.overflow)
-        events.append(overflows(m_total, wm, True))
-        v = m_next
-    t_total = theta - v
-    events.append(overflows(t_total, wt, True))
-    event = events[0]
-    for e in events[1:]:
-        event = event | e
-    return Update(fit(t_total, wt, True, spec.overflow), m_next, event)
+        m_next, m_event = momentum_next(momentum, momentum_decay(momentum, spec), g, spec)
+        u = m_next
+    t_next, t_event = subtract_step(theta, u, spec.k_eta, spec)
+    return Update(t_next, m_next, t_event if m_event is None else t_event | m_event)

@@ -143,19 +143,110 @@ def test_sat_events_count_one_per_parameter_and_update() -> None:
     m = FixedMGD(cfg, XOR)
     spec = m.spec
     m_hi = (1 << (spec.momentum_width - 1)) - 1
-    m.M[:2] = m_hi  # θ − M falls far below θ's bottom rail for both (M itself may saturate too)
+    m.M[:2] = m_hi  # θ − M falls far below θ's bottom rail for both (M itself never saturates)
     m.theta[:2] = [spec.theta.min_int + 1, spec.theta.max_int]
     before = m.state()
     s = m.step()
     expected = 0  # recomputed here in Python integers from the state before the step
     G_seen = before.G + np.where(s.sign_bits == 1, -s.C_hat, s.C_hat)  # weight mode: G + s·C_hat
     for p in range(m.n_params):
-        step_v = int(G_seen[p])  # k_eta = 0, half_up: v = G
-        m_total = int(before.M[p]) - (int(before.M[p]) >> 2) + step_v
+        M = int(before.M[p])
+        decay = -((-M) // 4) if M >= 0 else M // 4  # M / 2^k_m rounded away from zero
+        m_total = M - decay + int(G_seen[p])
         m_new = min(max(m_total, -m_hi - 1), m_hi)
-        t_total = int(before.theta[p]) - m_new
+        t_total = int(before.theta[p]) - m_new  # k_eta = 0: round_R(M, 0) = M
         expected += (m_new != m_total) or not (spec.theta.min_int <= t_total <= spec.theta.max_int)
+    np.testing.assert_array_equal(s.M, np.clip(before.M - fm.momentum_decay(before.M, 2) + G_seen,
+                                               -m_hi - 1, m_hi))
     assert expected >= 2 and s.sat_events == expected
+
+
+def _momentum_spec(*overrides: str) -> FixedSpec:
+    """The hand-computation formats with half_up and a finer cost (G within ±256: a 10-bit bound)."""
+    cfg, _ = _tiny("weight", "half_up")
+    return FixedSpec.from_config(apply_overrides(cfg, ["fixed.cost=UQ2.8", "fixed.grad_width=16",
+                                                       *overrides]))
+
+
+def test_hand_computed_momentum_updates() -> None:
+    """k_m = 2, k_η = 1, half_up, M in G units (spec step 6), on paper:
+
+    M = 0, G = 6: d = 0, M = 6, θ −= round(6/2) = 3.   M = 6, G = 0: d = ceil(6/4) = 2, M = 4, θ −= 2.
+    M = 4, G = −3: d = 1, M = 0, θ −= 0.   M = −5, G = 0: d = floor(−5/4) = −2, M = −3, θ −= round(−1.5) = −1.
+    """
+    spec = _momentum_spec("fixed.momentum_shift=2")
+    assert spec.momentum_width == spec.widths()["G"] + 2 == 12
+    theta, M = update(np.array([10, 10, 10, 10]), np.array([6, 0, -3, 0]), np.array([0, 6, 4, -5]), spec)
+    np.testing.assert_array_equal(M, [6, 4, 0, -3])
+    np.testing.assert_array_equal(theta, [7, 8, 10, 11])
+
+
+@pytest.mark.parametrize("k_m", [1, 2, 4])
+def test_momentum_decays_to_zero_without_bias(k_m: int) -> None:
+    """With G = 0 every M reaches exactly 0 (and θ stops): the decay is odd, M · 2^-k_m rounded away from
+    zero. The floor decay of the old rule left a positive M in [1, 2^k_m − 1] for good (θ falling by it
+    every update: the digits preset drifted to θ's bottom rail)."""
+    k = np.arange(-(1 << 10), 1 << 10)
+    d = fm.momentum_decay(k, k_m)
+    np.testing.assert_array_equal(d, -fm.momentum_decay(-k, k_m))
+    assert np.all((d != 0) == (k != 0)) and np.all(np.abs(d) <= np.abs(k))
+    np.testing.assert_array_equal(d, np.sign(k) * -((-np.abs(k)) // (1 << k_m)))
+    spec = _momentum_spec(f"fixed.momentum_shift={k_m}", "fixed.eta_shift=0")
+    M = np.array([1, (1 << k_m) - 1, 1 << k_m, 700, -1, -(1 << k_m), -700])
+    theta = np.zeros_like(M)
+    for _ in range(64 << k_m):
+        theta, M = update(theta, np.zeros_like(M), M, spec)
+    np.testing.assert_array_equal(M, 0)
+    after = theta.copy()
+    theta, M = update(theta, np.zeros_like(M), M, spec)
+    np.testing.assert_array_equal(theta, after)
+
+
+@pytest.mark.parametrize("k_m", [1, 3])
+def test_momentum_register_can_neither_overflow_nor_be_narrower(k_m: int) -> None:
+    """W_M = W_G + k_m (this G is narrower than its bound): from every M in the register and every G in its
+    own, M − d + G stays in range (the ``fit`` of step 6 never acts), and constant G at its bottom rail
+    drives M within 2^k_m of M's bottom rail."""
+    spec = dataclasses.replace(_momentum_spec(f"fixed.momentum_shift={k_m}"), grad_width=5)
+    wm = spec.momentum_width
+    assert wm == 5 + k_m
+    M = np.arange(-(1 << (wm - 1)), 1 << (wm - 1))
+    for g in range(-16, 16):
+        total = M - fm.momentum_decay(M, k_m) + g
+        assert total.min() >= -(1 << (wm - 1)) and total.max() <= (1 << (wm - 1)) - 1, g
+    M = np.zeros(1, dtype=np.int64)
+    for _ in range(200 << k_m):
+        M = M - fm.momentum_decay(M, k_m) - 16
+    assert -(1 << (wm - 1)) <= M[0] < -(1 << (wm - 1)) + (1 << k_m) <= -(1 << (wm - 2))
+
+
+def test_momentum_width_follows_the_gradient_bound() -> None:
+    """W_M = min(W_G, widths G) + k_m and M_bound = 2^k_m · G_bound, for every preset with momentum."""
+    for name in ("xor", "parity4", "nist7x7", "digits"):
+        cfg = apply_overrides(from_preset(name), ["fixed.momentum_shift=3"])
+        spec = FixedSpec.from_config(cfg)
+        w = spec.widths()
+        assert w["M"] == spec.momentum_width == w["G"] + 3 and w["M_bound"] == w["G_bound"] << 3
+        assert w["M_bound"] <= (1 << (w["M"] - 1)) - 1 < 2 * w["M_bound"]
+        wide = FixedSpec.from_config(apply_overrides(cfg, [f"fixed.grad_width={w['G'] + 5}"]))
+        assert wide.momentum_width == spec.momentum_width
+    assert FixedSpec.from_config(from_preset("digits")).widths()["M"] == 0
+
+
+def test_momentum_matches_sgd_in_steady_state() -> None:
+    """Constant G > 0 from M = 0: M rises to 2^k_m·(G − 1) + 1 (within 2^k_m − 1 of 2^k_m·G, the decay
+    rounding away from zero), so θ moves about 2^k_m times the SGD step at the same k_η (γ = 1 − 2^-k_m);
+    and steps below one θ LSB are not lost as in SGD: G = 3 at k_η = 4 moves θ by round(17/16) = 1 per
+    update, where SGD's round(3/16) = 0 never moves it."""
+    spec = _momentum_spec("fixed.momentum_shift=3", "fixed.eta_shift=4", "fixed.theta=Q11.4")
+    theta, M = np.array([0, 0, 0]), np.array([0, 0, 0])
+    G = np.array([40, 3, -3])
+    for _ in range(200):
+        theta, M = update(theta, G, M, spec)
+    np.testing.assert_array_equal(M, [313, 17, -17])
+    before = theta.copy()
+    theta, M = update(theta, G, M, spec)
+    np.testing.assert_array_equal(before - theta, [20, 1, -1])  # round half up of 19.56, 1.06, -1.06
 
 
 def _configs() -> list[tuple[str, list[str]]]:
@@ -168,6 +259,9 @@ def _configs() -> list[tuple[str, list[str]]]:
         ("xor", ["fixed.momentum_shift=3", "mgd.tau_theta=2"]),
         ("xor", ["mgd.perturbation=node", "fixed.momentum_shift=2", "fixed.overflow=wrap",
                  "fixed.hw_activation=clipped_relu"]),
+        ("xor", ["fixed.momentum_shift=5", "fixed.eta_shift=4", "fixed.rounding=floor"]),
+        ("xor", ["mgd.perturbation=node", "fixed.momentum_shift=1", "fixed.eta_shift=7", "mgd.tau_theta=3",
+                 "fixed.rounding=convergent"]),
         ("xor", ["fixed.hw_activation=relu", "fixed.cost=UQ3.12", "network.cost=l1"]),
         ("xor", ["fixed.hw_activation=hard_tanh", "fixed.activation=Q1.10", "mgd.tau_x=2"]),
     ]
@@ -362,6 +456,7 @@ def test_float_only_optimizer_settings_are_named(overrides: list[str], note: str
 
 @pytest.mark.parametrize("mode", ["weight", "node"])
 def test_xor_preset_trains_to_100_percent(mode: str) -> None:
+    """The xor preset trains on its default seed in both modes."""
     from golden_model.fixed_mgd import train
 
     cfg = apply_overrides(from_preset("xor"), [f"mgd.perturbation={mode}"])

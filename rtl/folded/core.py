@@ -7,56 +7,79 @@ Ref: ``shared/design/FOLDED.md``, ``shared/design/ARCHITECTURE.md`` ("RTL", the 
 Structure
 ---------
 - :mod:`rtl.folded.layout`: the memory map (θ, G, M, the weight-mode LFSR lane states: one word of P lanes
-  per address; activations and samples likewise).
+  per address; activations and samples likewise; the sample ROMs' coding).
 - :mod:`rtl.folded.sequencer`: one item per clock (a parameter address and a layer input), the step's
   segments (baseline pass, perturbed pass, correlate-and-update sweep), τ counters, host protocol.
-- :mod:`rtl.folded.mac`: P multipliers (shared by the forward passes and the node-mode correlation) and
-  exact accumulators.
-- :mod:`rtl.folded.neurons`: node perturbation and the activation of a group; :mod:`rtl.folded.cost`: the
-  cost over the output groups.
+- :mod:`rtl.folded.mac`: P forward multipliers and exact accumulators.
+- :mod:`rtl.folded.neurons`: the activation of a group; :mod:`rtl.folded.cost`: the cost over the output
+  groups.
 - :mod:`rtl.folded.correlate`: the P-lane read-modify-write of G, θ, M (the arithmetic of
   :mod:`rtl.mgd_arith`, shared with the spatial style).
 
-Pipeline (an item issued in cycle t)
-------------------------------------
-- t: the sequencer presents the item; forward passes read θ (and the LFSR states) and the input word
-  (sample ROM for layer 0, activation memory otherwise).
-- t+1 (stage 1): the broadcast input ``a_i`` is selected from the word (``2**A_f`` for the bias); lane
-  operands are formed (``w' = θ + s·2**(T_f−k_p)`` exact in a weight-mode perturbed pass, ``θ`` otherwise;
-  ``s_j·Ĉ`` in the node-mode correlate sweep) and multiplied, product registered. The correlate sweep reads
-  G, θ, M and the LFSR states here (address of stage 1), so that they arrive with the product.
-- t+2 (stage 2): forward: the accumulators add the product (restart on a group's first input; node mode's
-  perturbed first layer loads the baseline's pre-activation instead). Correlate: G/θ/M/LFSR words are
-  updated (:class:`~rtl.folded.correlate.CorrelateLanes`) and written back at the end of the cycle;
-  saturation events and the verification digests are counted at the same edge.
-- t+3 (stage 3, after a group's last input): node perturbation and activation of the group's P neurons;
-  the outputs are written to the activation memory (one word) or, for the output layer, summed into the
-  cost; in a node-mode baseline pass the first layer's pre-activations are kept (``zbuf``).
-- t+4: the cost of a pass is registered as C0 (baseline) or C (perturbed).
-So a forward layer needs :data:`LAYER_GAP` = 3 idle cycles before the next layer can read its outputs
-(the next layer's first read samples the word written at the end of t+3), and the correlate sweep needs
-:data:`CORRELATE_GAP` = 2 (its last write lands at the end of t+2, before θ is read again).
+Pipeline (stage k = k clocks after the sequencer issues an item in cycle t)
+---------------------------------------------------------------------------
+Every memory read is synchronous and every memory output is registered in the fabric before any logic
+(block RAM clock-to-output is most of a 100 MHz cycle on ECP5); every multiplier sits between registers.
+
+Forward passes:
+
+- 0: θ (and the LFSR states) at the item's address, the input word (sample ROM for layer 0, activation
+  memory otherwise) are read.
+- 1 (:data:`RAM_REG`): the words are registered.
+- 2 (:data:`SELECT`): the broadcast input ``a_i`` is selected from its word (``2**A_f`` for the bias) and the
+  lane operands formed (``w' = θ + s·2**(T_f−k_p)`` exact in a weight-mode perturbed pass, ``θ``
+  otherwise), into the MAC's operand registers; 3: products registered.
+- 4 (:data:`ACCUMULATE`): the accumulators add the product; a group's first item restarts the sum at the
+  node perturbation (node mode's perturbed pass; exact, the spec adds it after the exact MAC) or 0; node
+  mode's perturbed first layer loads the baseline's pre-activation (``z_mem``) instead.
+- 5 (:data:`NEURON`, after a group's last item): activation of the group's P neurons, written to the
+  activation memory (one word) or, for the output layer, into the cost unit; in a node-mode baseline pass
+  the first layer's pre-activations are written to ``z_mem``.
+- 5 + :data:`rtl.folded.cost.COST_LATENCY` = 10: the pass's cost is registered as C0 (baseline) or C
+  (perturbed); 11: ``Ĉ = C − C0`` registered.
+
+So a forward layer needs :data:`LAYER_GAP` = 5 idle cycles before the next layer reads its outputs.
+
+Correlate sweep (one parameter word per item, every layer in address order):
+
+- 0-2: the input ``a_i`` of the parameter's row, as in a forward pass (baseline activations), then held in
+  registers to stage 6.
+- 6 (:data:`CORR_MULTIPLY`): node mode: ``Ĉ·a_i`` on the one shared multiplier (the product is the same
+  for every lane; a lane's sign only picks ``round_R(±Ĉ·a_i, A_f)``); G, M and the LFSR states are read at
+  the item's address (θ two clocks later, at 8, when it is needed two clocks later too).
+- 7: both rounded terms and the words are registered (weight mode's terms are ``±Ĉ``).
+- 8 (:data:`CORR_LANES`): ``G + term`` (:class:`~rtl.folded.correlate.CorrelateLanes`); the advanced LFSR
+  states are written; 9: G is written (0 on an update), ``v = round_R(G, k_η)``; 10: M; 11: θ; 12: θ/M
+  are written; 13: the saturation events are counted.
+
+The first correlate item's multiply (stage 6 of an item issued ``LAYER_GAP + 1`` cycles after the perturbed
+pass's last) is exactly the first cycle ``Ĉ`` is valid (stage 12 of that last item). The sweep needs
+:data:`CORRELATE_GAP` = 13 idle cycles after its last item: its last θ write and event count land before
+the next step reads θ or the host reads the status.
 
 Why this shape: one address counter for every bank and a broadcast input keep the lanes identical and the
-memories plain (one read port and one write port each, synchronous read, registered outputs: DP16KD/EBR
-friendly). The node-mode perturbed pass reuses the baseline's first-layer pre-activations (the spec adds
-the node perturbation after the exact MAC), so its first layer costs ``⌈n_1/P⌉`` cycles instead of
-``⌈n_1/P⌉·(n_0+1)``. The node-mode correlation ``s_j·Ĉ·a_i`` is the forward MAC without accumulation, so it
-runs on the same multipliers.
+memories plain (one read port and one write port each, synchronous read: DP16KD/EBR friendly). The
+node-mode perturbed pass reuses the baseline's first-layer pre-activations (the spec adds the node
+perturbation after the exact MAC), so its first layer costs ``⌈n_1/P⌉`` cycles instead of
+``⌈n_1/P⌉·(n_0+1)``. The node-mode correlation ``s_j·Ĉ·a_i`` needs one product a clock, not P.
 
-Memories (``amaranth.lib.memory.Memory``, synchronous read, one read and one write port each unless
-noted): θ, G, M (``k_m > 0``), the weight-mode LFSR lane states (one Galois LFSR state per parameter,
-advanced by the correlate sweep as it passes, for the next step, when ``(n + 1) % τ_p == 0``), the hidden
-activations (two regions: baseline, kept for the node-mode correlation, and perturbed), node mode's
-first-layer pre-activations ``z_mem``; ROMs: the inputs (P per word, so one input per clock is a lane of a
-word: :class:`rtl.samples.SampleStore` holds one whole sample per word, which a folded datapath would
-have to multiplex down), the targets, and the readback index map. Node mode's sign lanes are one per
+Memories (``amaranth.lib.memory.Memory``, synchronous read, one read and one write port each; block RAM
+(``ram_style = "block"``) when deeper than :data:`BLOCK_DEPTH` words, flip-flops when at most
+:data:`REGISTER_DEPTH`, else left to Yosys: LUT RAM on ECP5, block RAM or flip-flops on iCE40): θ, G, M
+(``k_m > 0``), the weight-mode LFSR lane states (one Galois LFSR state per parameter, advanced by the
+correlate sweep as it passes, for the next step, when ``(n + 1) % τ_p == 0``), the hidden activations
+(two regions: baseline, kept for the node-mode correlation, and perturbed), node mode's first-layer
+pre-activations ``z_mem``; ROMs: the inputs (P per word, coded by :class:`~rtl.folded.layout.SampleCode`),
+the targets (``min(P, n_L)`` lanes a word), and the readback index map. Node mode's sign lanes are one per
 neuron, in registers (:class:`rtl.lfsr.SignBank`). Nothing in fabric grows with the parameter count except
-through these memories.
+through these memories. :meth:`FoldedCore.resources` lists them with the multipliers.
 
-Readback: ``rd.index`` → an index ROM (canonical index → address, lane; 1 edge) → the θ/G/M memories'
-read ports (1 edge) → lane multiplexer: :attr:`FoldedCore.readback_latency` = 2. Only while not busy (the
-read ports belong to the datapath while a step runs).
+Multipliers: P forward lanes, ``min(P, n_L)`` cost squares (mse), one correlation product (node mode).
+
+Readback: ``rd.index`` → an index ROM (canonical index → address, lane; 1 edge), registered (1 edge) →
+the θ/G/M memories' read ports (1 edge), registered (1 edge) → lane multiplexer:
+:attr:`FoldedCore.readback_latency` = 4, pipelined (a new index every clock). Only while not busy (the read
+ports belong to the datapath while a step runs).
 
 Verification (``verify=True``): the ``digest`` port. Each digest register starts at the digest of the reset
 contents and, at every write of a lane, adds ``(2i + 1)·(new − old) mod 2**32`` (``i`` the parameter's
@@ -67,7 +90,7 @@ digest of the whole register file after every write. The datapath is the same wi
 from __future__ import annotations
 
 import numpy as np
-from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 
@@ -77,12 +100,12 @@ from golden_model.fixed_network import FixedSpec
 from golden_model.lfsr import lane_seeds, taps_mask
 from golden_model.schedule import folded_cycles
 from rtl._validate import rejecting
-from rtl.arith import tree_sum
-from rtl.contract import MGDCoreBase, index_bits
+from rtl.arith import round_shift, tree_sum
+from rtl.contract import CoreResources, MemoryUse, MGDCoreBase, MultiplierUse, index_bits
 from rtl.cores import CoreInputs
-from rtl.folded.correlate import CorrelateLanes
-from rtl.folded.cost import LaneCost
-from rtl.folded.layout import FoldedLayout
+from rtl.folded.correlate import EVENTS_LATENCY, THETA_IN, THETA_LATENCY, CorrelateLanes
+from rtl.folded.cost import COST_LATENCY, LaneCost
+from rtl.folded.layout import FoldedLayout, SampleCode
 from rtl.folded.mac import MACLanes
 from rtl.folded.neurons import NeuronLanes
 from rtl.folded.sequencer import BASE, CORR, PERT, Sequencer
@@ -90,21 +113,94 @@ from rtl.lfsr import SignBank, _galois_next
 from rtl.pipeline import elements, pack
 from rtl.spec import fail
 
-__all__ = ["FoldedCore", "LAYER_GAP", "CORRELATE_GAP", "RUN_SETUP", "MAX_DEPTH"]
+__all__ = ["FoldedCore", "LAYER_GAP", "CORRELATE_GAP", "RUN_SETUP", "MAX_DEPTH", "BLOCK_DEPTH",
+           "REGISTER_DEPTH"]
 
-#: idle cycles after each forward layer (stage 3's write must land before the next layer reads it)
-LAYER_GAP = 3
-#: idle cycles after the correlate sweep (stage 2's last write lands before θ is read again)
-CORRELATE_GAP = 2
+# Pipeline stages: clocks after the sequencer issues an item (module docstring).
+#: memory outputs registered
+RAM_REG = 1
+#: broadcast input and lane operands formed, into the MAC's operand registers (products at SELECT + 2)
+SELECT = 2
+#: accumulators
+ACCUMULATE = 4
+#: a group's sums complete: activation, activation / z memory writes, into the cost unit
+NEURON = 5
+#: correlate sweep: the shared multiplier computes Ĉ·a_i; G, θ, M, LFSR states read
+CORR_MULTIPLY = 6
+#: correlate sweep: CorrelateLanes' input cycle (G + term); LFSR states written back
+CORR_LANES = 8
+
+#: idle cycles after each forward layer (the group outputs written at NEURON, read by the next layer)
+LAYER_GAP = NEURON
+#: idle cycles after the correlate sweep (θ/M written at CORR_LANES + 4, events counted at + 5)
+CORRELATE_GAP = CORR_LANES + EVENTS_LATENCY
 #: cycles a run spends before its first item (the sequencer leaves idle)
 RUN_SETUP = 1
 #: deepest parameter memory built (words of P lanes): a 16-bit address
 MAX_DEPTH = 1 << 16
+#: words of one input-ROM bank: the training inputs are split into banks of at most this many words, each
+#: read every clock and registered before the bank and lane multiplexer (a DP16KD is 1024 x 18: no depth
+#: multiplexer inside a bank, so every block RAM output goes straight to a flip-flop beside it)
+X_BANK = 1024
+#: memories deeper than this go to block RAM, the others are Yosys's choice (ECP5: LUT RAM, a
+#: TRELLIS_DPR16X4 is 16 words deep; iCE40 has no LUT RAM: block RAM or flip-flops) ...
+BLOCK_DEPTH = 16
+#: ... except those of at most this many words, which are flip-flops (``ram_style = "logic"``: a one-word
+#: z_mem of 32 lanes is 1,088 flip-flops, not 272 LUT RAM cells sharing one write port)
+REGISTER_DEPTH = 4
+
+# Ĉ is registered at stage NEURON + COST_LATENCY + 1 of the perturbed pass's last item and used from stage
+# CORR_MULTIPLY of the first correlate item, issued LAYER_GAP + 1 cycles later.
+assert LAYER_GAP + 1 + CORR_MULTIPLY >= NEURON + COST_LATENCY + 2
 
 
 def _lane_mux(values: list, sel) -> object:
     """Element ``sel`` of ``values`` (a multiplexer; ``values[0]`` when there is only one)."""
     return values[0] if len(values) == 1 else Array(values)[sel]
+
+
+def _signed_width(width: int, is_signed: bool) -> int:
+    """Bits of a value's signed form (what a signed multiplier needs)."""
+    return width if is_signed else width + 1
+
+
+def _plan(spec: FixedSpec, lanes: int, n_samples: int, x_code: SampleCode, t_code: SampleCode,
+          training_set: str | None = None) -> CoreResources:
+    """The multipliers and memories of a folded core of ``spec`` at ``lanes``
+    (:meth:`FoldedCore.resources`)."""
+    s, lo = spec, FoldedLayout(tuple(spec.layers), lanes)
+    P, node = lo.lanes, spec.perturbation == "node"
+    wa = s.act.width
+    a_bits = _signed_width(wa + 1, s.act.signed)
+    mults = [MultiplierUse("forward MAC lanes (w'·a)", P, s.theta.width + (0 if node else 1), a_bits)]
+    if s.cost_kind == "mse":
+        mults.append(MultiplierUse("cost squares ((y − t)²)", lo.cost_lanes, wa + 2, wa + 2))
+    if node:
+        mults.append(MultiplierUse("correlation product (Ĉ·a)", 1, s.cost_fmt.width + 1, a_bits))
+
+    def mem(name: str, width: int, depth: int, init: bool = False, samples: bool = False,
+            banks: int = 1) -> MemoryUse:
+        depth = max(1, depth)
+        return MemoryUse(name, width, depth, block=depth > BLOCK_DEPTH, init=init, samples=samples,
+                         banks=banks)
+
+    mems = [mem("theta_mem", P * s.theta.width, lo.depth, True), mem("grad_mem", P * s.grad_width, lo.depth)]
+    if s.k_m:
+        mems.append(mem("momentum_mem", P * s.momentum_width, lo.depth))
+    if not node:
+        mems.append(mem("lfsr_mem", P * s.lfsr_width, lo.depth, True))
+    if lo.act_region:
+        mems.append(mem("act_mem", P * wa, 2 * lo.act_region))
+    if node:
+        mems.append(mem("z_mem", P * s.widths()["z"], lo.groups[0]))
+    x_depth = n_samples * lo.in_words[0]
+    mems += [mem("x_rom", P * x_code.width, x_depth, True, True, banks=-(-x_depth // X_BANK)),
+             mem("t_rom", lo.cost_lanes * t_code.width, n_samples * lo.out_words, True, True),
+             mem("index_rom", index_bits(lo.depth) + index_bits(P), s.layout.n_params, True)]
+    return CoreResources(multipliers=tuple(mults), memories=tuple(mems), lanes=P, layers=tuple(spec.layers),
+                         training_set=f"{training_set!r} ({n_samples} samples)" if training_set
+                         else f"{n_samples} samples",
+                         at_lanes=lambda p: _plan(spec, p, n_samples, x_code, t_code, training_set))
 
 
 class FoldedCore(MGDCoreBase):
@@ -124,11 +220,13 @@ class FoldedCore(MGDCoreBase):
         P, MAC lanes (``hardware.lanes``; :meth:`check` refuses more than the widest layer's neurons).
     verify : bool
         Add the ``digest`` port.
+    training_set : str, optional
+        Name of the training set (``task.dataset``), for :meth:`resources`' messages.
 
     Attributes
     ----------
     ctrl, status, rd, digest
-        The host contract (:mod:`rtl.contract`); readback latency :attr:`readback_latency` = 2.
+        The host contract (:mod:`rtl.contract`); readback latency :attr:`readback_latency` = 4.
     layout : FoldedLayout
         The memory map.
     """
@@ -136,7 +234,7 @@ class FoldedCore(MGDCoreBase):
     style = "folded"
 
     def __init__(self, *, spec: FixedSpec, theta0: np.ndarray, x: np.ndarray, t: np.ndarray, lanes: int,
-                 verify: bool = False) -> None:
+                 verify: bool = False, training_set: str | None = None) -> None:
         with rejecting(self):
             if not isinstance(spec, FixedSpec):
                 raise TypeError(f"FoldedCore spec must be a FixedSpec, not {spec!r}")
@@ -150,13 +248,15 @@ class FoldedCore(MGDCoreBase):
                                  f"not {x.shape} and {t.shape}")
             self._layout = FoldedLayout(tuple(spec.layers), lanes)
             self._x, self._t = x, t
+            self._x_code, self._t_code = SampleCode.fit(x), SampleCode.fit(t)
+            self._training_set = training_set
             super().__init__(spec=spec, theta0=theta0, n_samples=len(x), verify=verify)
 
     # ---- the contract -------------------------------------------------------------------------------
     @classmethod
     def from_inputs(cls, config: MGDConfig, inputs: CoreInputs, *, verify: bool = False) -> FoldedCore:
         return cls(spec=inputs.spec, theta0=inputs.theta0, x=inputs.x, t=inputs.t,
-                   lanes=config.hardware.lanes, verify=verify)
+                   lanes=config.hardware.lanes, verify=verify, training_set=config.task.dataset)
 
     @staticmethod
     def check(config: MGDConfig, spec: FixedSpec) -> None:
@@ -189,23 +289,29 @@ class FoldedCore(MGDCoreBase):
 
     @property
     def readback_latency(self) -> int:
-        return 2
+        return 4
 
     def cycles(self, start: int, steps: int, tau_x: int, tau_p: int, tau_theta: int) -> int:
         return folded_cycles(start, steps, tau_x, tau_theta, layers=self._spec.layers, lanes=self.lanes,
                              perturbation=self._spec.perturbation, layer_gap=LAYER_GAP,
                              correlate_gap=CORRELATE_GAP, run_setup=RUN_SETUP)
 
+    def resources(self) -> CoreResources:
+        """P forward multipliers, the cost squares and node mode's correlation product; every memory with
+        its width, depth and whether it is block RAM (deeper than :data:`BLOCK_DEPTH`) and initialised;
+        ``at_lanes(p)`` gives the same for another P. The synthesis flow checks these against the part
+        before Yosys runs (:func:`rtl.synth.synthesize`)."""
+        return _plan(self._spec, self.lanes, len(self._x), self._x_code, self._t_code, self._training_set)
+
     def describe(self) -> dict[str, object]:
         lo, s = self._layout, self._spec
-        wm = s.momentum_width if s.k_m else 0
-        bits = {"theta": lo.depth * lo.lanes * s.theta.width, "grad": lo.depth * lo.lanes * s.grad_width,
-                "momentum": lo.depth * lo.lanes * wm,
-                "lfsr": lo.depth * lo.lanes * s.lfsr_width if s.perturbation == "weight" else 0,
-                "activations": 2 * lo.act_region * lo.lanes * s.act.width,
-                "samples": len(self._x) * (lo.in_words[0] + lo.out_words) * lo.lanes * s.act.width}
+        res = self.resources()
+        bits = {mem.name: mem.bits for mem in res.memories}
         return {**super().describe(), "lanes": lo.lanes, "sign_lanes": s.n_lanes, "depth": lo.depth,
-                "groups": list(lo.groups), "multipliers": lo.lanes, "layer_gap": LAYER_GAP,
+                "groups": list(lo.groups), "multipliers": sum(u.count for u in res.multipliers),
+                "sample_code": {k: {"shift": c.shift, "width": c.width, "signed": c.signed}
+                                for k, c in (("x", self._x_code), ("t", self._t_code))},
+                "layer_gap": LAYER_GAP,
                 "correlate_gap": CORRELATE_GAP, "readback_latency": self.readback_latency,
                 "cycles_per_step": self.cycles(0, 1, 1, 1, 1) - RUN_SETUP, "memory_bits": bits}
 
@@ -220,6 +326,8 @@ class FoldedCore(MGDCoreBase):
         wl = s.lfsr_width
         n_params = s.layout.n_params
         a_sig = s.act.signed
+        xc, tc = self._x_code, self._t_code
+        nc = lo.cost_lanes
 
         m.submodules.sequencer = seq = Sequencer(layout=lo, node=node, n_samples=len(self._x),
                                                  layer_gap=LAYER_GAP, correlate_gap=CORRELATE_GAP)
@@ -227,8 +335,15 @@ class FoldedCore(MGDCoreBase):
         active = seq.active
 
         # ---- memories -------------------------------------------------------------------------------
-        def memory(name: str, width: int, depth: int, init=()) -> Memory:
-            mem = Memory(shape=unsigned(width), depth=max(1, depth), init=list(init))
+        def memory(name: str, width: int, depth: int, init=(), block: bool | None = None) -> Memory:
+            depth = max(1, depth)
+            if depth > BLOCK_DEPTH if block is None else block:
+                attrs = {"ram_style": "block"}
+            elif depth <= REGISTER_DEPTH:
+                attrs = {"ram_style": "logic"}  # a word or a few: flip-flops
+            else:
+                attrs = {}  # Yosys's choice: LUT RAM on ECP5; iCE40 has none
+            mem = Memory(shape=unsigned(width), depth=depth, init=list(init), attrs=attrs)
             m.submodules[name] = mem
             return mem
 
@@ -241,66 +356,93 @@ class FoldedCore(MGDCoreBase):
             lfsr_mem = memory("lfsr_mem", P * wl, lo.depth, lo.param_words(seeds, wl, fill=1))
         act_mem = memory("act_mem", P * wa, 2 * lo.act_region) if lo.act_region else None
         z_mem = memory("z_mem", P * wz, lo.groups[0]) if node else None
-        x_rom = memory("x_rom", P * wa, len(self._x) * lo.in_words[0],
-                       [w for row in self._x for w in lo.vector_words(row, wa)])
-        t_rom = memory("t_rom", P * wa, len(self._t) * lo.out_words,
-                       [w for row in self._t for w in lo.vector_words(row, wa)])
+        x_words = [w for row in self._x for w in lo.vector_words(xc.encode(row), xc.width)]
+        x_banks = [memory(f"x_rom{b}" if len(x_words) > X_BANK else "x_rom", P * xc.width,
+                          min(X_BANK, len(x_words) - b * X_BANK), x_words[b * X_BANK:(b + 1) * X_BANK],
+                          block=len(x_words) > BLOCK_DEPTH)
+                   for b in range(-(-len(x_words) // X_BANK))]
+        t_rom = memory("t_rom", nc * tc.width, len(self._t) * lo.out_words,
+                       [w for row in self._t for w in lo.vector_words(tc.encode(row), tc.width, nc)])
         ab = index_bits(lo.depth)
         index_rom = memory("index_rom", ab + index_bits(P), n_params,
                            [a | (lane << ab) for a, lane in lo.places()])
 
-        # ---- the item through the pipeline -----------------------------------------------------------
+        # ---- the item through the pipeline: stage k's fields are s[k] ---------------------------------
         fields = ("valid", "phase", "layer", "group", "index", "lane", "addr", "first", "last", "bias",
-                  "skip")
-
-        def stage(src: dict, k: int) -> dict:
-            out = {}
+                  "skip", "update", "advance")
+        s_ = [{f: getattr(seq, f) for f in fields}]
+        for k in range(1, CORR_LANES + THETA_LATENCY + 1):
+            regs = {}
             for f in fields:
-                reg = Signal.like(src[f], name=f"s{k}_{f}")
-                m.d.sync += reg.eq(src[f])
-                out[f] = reg
-            return out
+                reg = Signal.like(s_[0][f], name=f"s{k}_{f}")
+                m.d.sync += reg.eq(s_[-1][f])
+                regs[f] = reg
+            s_.append(regs)
 
-        s0 = {f: getattr(seq, f) for f in fields}
-        s1 = stage(s0, 1)
-        s2 = stage(s1, 2)
-        corr1 = s1["valid"] & (s1["phase"] == CORR)
-        corr2 = s2["valid"] & (s2["phase"] == CORR)
+        def corr(k: int):
+            return s_[k]["valid"] & (s_[k]["phase"] == CORR)
 
-        # readback: canonical index -> (address, lane) -> memories
+        def forward(k: int):
+            return s_[k]["valid"] & (s_[k]["phase"] != CORR)
+
+        def mask_of(layer, group):
+            """Lanes holding a neuron/parameter in ``group`` of ``layer``."""
+            full = (1 << P) - 1
+            last = Array(Const(lo.last_mask(k), P) for k in range(L))
+            last_group = Array(Const(g - 1, index_bits(max(2, max(lo.groups)))) for g in lo.groups)
+            return Mux(group == last_group[layer], last[layer], full)
+
+        def registered(value, name: str) -> Signal:
+            reg = Signal(Value.cast(value).shape(), name=name)
+            m.d.sync += reg.eq(value)
+            return reg
+
+        # ---- readback: canonical index -> (address, lane) -> memories ---------------------------------
         rb = index_rom.read_port()
-        rb_addr, rb_lane = rb.data[:ab], rb.data[ab:]
-        rb_lane_d = Signal.like(rb_lane)
+        rb_data = registered(rb.data, "rb_place")  # registered before it addresses the memories
+        rb_addr = rb_data[:ab]
+        rb_lane_d = registered(registered(rb_data[ab:], "rb_lane_d1"), "rb_lane_d2")
         m.d.comb += rb.addr.eq(self.rd.index)
-        m.d.sync += rb_lane_d.eq(rb_lane)
 
-        # parameter reads: forward passes at issue, the correlate sweep one cycle later, readback when idle
-        param_addr = Mux(active, Mux(corr1, s1["addr"], seq.addr), rb_addr)
-        corr_addr = Mux(active, s1["addr"], rb_addr)
-        theta_rd = theta_mem.read_port()
-        g_rd = g_mem.read_port()
+        # ---- stage 0: reads (forward: parameters and input; correlate: input now, parameters at
+        # CORR_MULTIPLY; readback when idle) -----------------------------------------------------------
+        corr_read = corr(CORR_MULTIPLY)
+        theta_stage = CORR_MULTIPLY + THETA_IN  # θ reaches CorrelateLanes THETA_IN clocks after G
+        param_addr = Mux(active, Mux(corr(theta_stage), s_[theta_stage]["addr"], seq.addr), rb_addr)
+        corr_addr = Mux(active, s_[CORR_MULTIPLY]["addr"], rb_addr)
+        theta_rd, g_rd = theta_mem.read_port(), g_mem.read_port()
         m.d.comb += [theta_rd.addr.eq(param_addr), g_rd.addr.eq(corr_addr)]
-        thetas = elements(theta_rd.data, P, wt, True)
-        m_rd = None
+        m_rd = lfsr_rd = None
         if m_mem is not None:
             m_rd = m_mem.read_port()
             m.d.comb += m_rd.addr.eq(corr_addr)
-        lfsr_states = None
         if lfsr_mem is not None:
             lfsr_rd = lfsr_mem.read_port()
-            m.d.comb += lfsr_rd.addr.eq(param_addr)
-            lfsr_states = elements(lfsr_rd.data, P, wl, False)
-
-        # layer inputs: region 0 holds the baseline pass's hidden activations, region 1 the perturbed's
-        x_rd = x_rom.read_port()
-        m.d.comb += x_rd.addr.eq(seq.x_base + seq.word)
-        inputs = [elements(x_rd.data, P, wa, a_sig)]
+            m.d.comb += lfsr_rd.addr.eq(Mux(corr_read, s_[CORR_MULTIPLY]["addr"], seq.addr))
+        x_addr = Signal(range(max(2, len(x_words))), name="x_addr")
+        m.d.comb += x_addr.eq(seq.x_base + seq.word)
+        x_rds = [bank.read_port() for bank in x_banks]
+        m.d.comb += [rd.addr.eq(x_addr[:index_bits(X_BANK)] if len(x_rds) > 1 else x_addr) for rd in x_rds]
         act_base = Array(Const(v, index_bits(max(2, 2 * lo.act_region))) for v in lo.act_base)
-        if act_mem is not None:
+        act_rd = None
+        if act_mem is not None:  # region 0: the baseline pass's hidden activations, region 1: the perturbed's
             act_rd = act_mem.read_port()
             m.d.comb += act_rd.addr.eq(Mux(seq.phase == PERT, lo.act_region, 0) + act_base[seq.layer]
                                        + seq.word)
-            inputs.append(elements(act_rd.data, P, wa, a_sig))
+
+        # ---- stage RAM_REG: every memory output registered (forward items here at stage 1, correlate
+        # items' parameter words at CORR_MULTIPLY + 1) ----------------------------------------------------
+        theta_w = registered(theta_rd.data, "theta_w")
+        g_w = registered(g_rd.data, "grad_w")
+        m_w = registered(m_rd.data, "momentum_w") if m_rd is not None else None
+        lfsr_w = registered(lfsr_rd.data, "lfsr_w") if lfsr_rd is not None else None
+        x_ws = [registered(rd.data, f"x_w{b}") for b, rd in enumerate(x_rds)]  # every bank, then the bank's
+        x_w = x_ws[0]  # word at SELECT
+        if len(x_ws) > 1:
+            x_w = _lane_mux(x_ws, registered(registered(x_addr >> index_bits(X_BANK), "x_bank1"), "x_bank2"))
+        act_w = registered(act_rd.data, "act_w") if act_rd is not None else None
+        thetas = elements(theta_w, P, wt, True)
+        lfsr_states = elements(lfsr_w, P, wl, False) if lfsr_w is not None else None
 
         # node-mode signs of a group's neurons: the sign bank (one LFSR per neuron, registers) by group
         group_signs = None
@@ -315,104 +457,126 @@ class FoldedCore(MGDCoreBase):
                     words.append(Cat(*bits))
             group_base = Array(Const(v, index_bits(max(2, lo.n_groups))) for v in lo.group_base)
 
-            def group_signs(layer, group):
-                return _lane_mux(words, group_base[layer] + group)
+            def group_signs(stage: dict):
+                return _lane_mux(words, group_base[stage["layer"]] + stage["group"])
 
-        # ---- stage 1: the broadcast input and the lane operands, into the multipliers ------------------
+        # ---- stage SELECT: the broadcast input and the lane operands, into the MAC ---------------------
+        s2 = s_[SELECT]
         one = 1 << s.A_f
         a_shape = signed(wa + 1) if a_sig else unsigned(wa + 1)
         a = Signal(a_shape)
-        lane_in = [_lane_mux(words, s1["lane"]) for words in inputs]
-        m.d.comb += a.eq(Mux(s1["bias"], one, lane_in[0] if len(lane_in) == 1
-                             else Mux(s1["layer"] == 0, lane_in[0], lane_in[1])))
-        c0, c_reg = Signal(unsigned(s.cost_fmt.width)), Signal(unsigned(s.cost_fmt.width))
-        c_hat = Signal(signed(s.cost_fmt.width + 1))
-        m.d.comb += c_hat.eq(c_reg - c0)
-        op_width = wt + 1 if not node else max(wt + 1, s.cost_fmt.width + 2)
+        x_lanes = [v << xc.shift for v in elements(x_w, P, xc.width, xc.signed)]
+        x_in = _lane_mux(x_lanes, s2["lane"])
+        if act_w is not None:
+            act_in = _lane_mux(elements(act_w, P, wa, a_sig), s2["lane"])
+            m.d.comb += a.eq(Mux(s2["bias"], one, Mux(s2["layer"] == 0, x_in, act_in)))
+        else:
+            m.d.comb += a.eq(Mux(s2["bias"], one, x_in))
+        op_width = wt if node else wt + 1
         ops = [Signal(signed(op_width), name=f"op{p}") for p in range(P)]
         if node:
-            nsigns1 = group_signs(s1["layer"], s1["group"])
             for p in range(P):
-                m.d.comb += ops[p].eq(Mux(corr1, Mux(nsigns1[p], -c_hat, c_hat), thetas[p]))
+                m.d.comb += ops[p].eq(thetas[p])
         else:
             amp = s.weight_amplitude
-            perturb1 = s1["phase"] == PERT
+            perturb2 = s2["phase"] == PERT
             for p in range(P):  # w' = w + s·2**(T_f − k_p), exact (one bit wider than θ)
-                m.d.comb += ops[p].eq(thetas[p] + Mux(perturb1, Mux(lfsr_states[p][0], -amp, amp), 0))
-        m.submodules.mac = mac = MACLanes(lanes=P, op_width=op_width, a_shape=a_shape, z_width=wz)
+                m.d.comb += ops[p].eq(thetas[p] + Mux(perturb2, Mux(lfsr_states[p][0], -amp, amp), 0))
+        amp_n = s.node_amplitude if node else 0
+        init_width = max(1, amp_n.bit_length() + 1)
+        m.submodules.mac = mac = MACLanes(lanes=P, op_width=op_width, a_shape=a_shape, z_width=wz,
+                                          init_width=init_width)
         m.d.comb += [mac.op.eq(pack(ops)), mac.a.eq(a)]
 
-        # ---- stage 2: accumulate (forward) or read-modify-write (correlate) -------------------------
-        forward2 = s2["valid"] & (s2["phase"] != CORR)
-        if z_mem is not None:
+        # ---- stage ACCUMULATE: sums (restarted at the node perturbation), or the shared pre-activations --
+        s4 = s_[ACCUMULATE]
+        z_r = None
+        if z_mem is not None:  # read at stage ACCUMULATE - 2, registered: valid at ACCUMULATE
             z_rd = z_mem.read_port()
-            m.d.comb += [z_rd.addr.eq(s1["group"]), mac.load_z.eq(z_rd.data)]
-        m.d.comb += [mac.en.eq(forward2), mac.first.eq(s2["first"]), mac.load.eq(s2["skip"])]
+            m.d.comb += z_rd.addr.eq(s_[ACCUMULATE - 2]["group"])
+            z_r = registered(z_rd.data, "z_r")
+            m.d.comb += mac.load_z.eq(z_r)
+        if node:  # the perturbation of stage ACCUMULATE's group, registered a stage early
+            s3 = s_[ACCUMULATE - 1]
+            pert_signs = registered(group_signs(s3), "pert_signs")
+            pert_on = registered(s3["phase"] == PERT, "pert_on")
+            m.d.comb += mac.init.eq(pack([Mux(pert_on, Mux(pert_signs[p], -amp_n, amp_n), 0)
+                                          for p in range(P)]))
+        m.d.comb += [mac.en.eq(forward(ACCUMULATE)), mac.first.eq(s4["first"]), mac.load.eq(s4["skip"])]
 
-        def mask_of(layer, group):
-            """Lanes holding a neuron/parameter in ``group`` of ``layer``."""
-            full = (1 << P) - 1
-            last = Array(Const(lo.last_mask(k), P) for k in range(L))
-            last_group = Array(Const(g - 1, index_bits(max(2, max(lo.groups)))) for g in lo.groups)
-            return Mux(group == last_group[layer], last[layer], full)
+        # ---- stage NEURON: a group's neurons -------------------------------------------------------------
+        s5 = s_[NEURON]
+        group_done = forward(NEURON) & s5["last"]
+        m.submodules.neurons = nl = NeuronLanes(spec=s, lanes=P, z_width=wz)
+        m.d.comb += nl.z.eq(mac.z)
+        if act_mem is not None:
+            act_wr = act_mem.write_port()
+            m.d.comb += [act_wr.addr.eq(Mux(s5["phase"] == PERT, lo.act_region, 0)
+                                        + act_base[s5["layer"] + 1] + s5["group"]),
+                         act_wr.data.eq(nl.y), act_wr.en.eq(group_done & (s5["layer"] != L - 1))]
+        if z_mem is not None:
+            z_wr = z_mem.write_port()
+            m.d.comb += [z_wr.addr.eq(s5["group"]), z_wr.data.eq(mac.z),
+                         z_wr.en.eq(group_done & (s5["phase"] == BASE) & (s5["layer"] == 0))]
+        t_rd = t_rom.read_port()  # addressed a stage early: the target word arrives with the outputs
+        m.d.comb += t_rd.addr.eq(seq.t_base + s4["group"])
+        t_lanes = [v << tc.shift for v in elements(t_rd.data, nc, tc.width, tc.signed)]
+        t_vals = [Signal(signed(wa) if a_sig else unsigned(wa), name=f"target{p}") for p in range(nc)]
+        m.d.comb += [tv.eq(v) for tv, v in zip(t_vals, t_lanes)]
+        m.submodules.cost = cu = LaneCost(spec=s, lanes=nc)
+        m.d.comb += [cu.valid.eq(group_done & (s5["layer"] == L - 1)), cu.first.eq(s5["group"] == 0),
+                     cu.final.eq(s5["group"] == lo.groups[-1] - 1), cu.tag.eq(s5["phase"] == PERT),
+                     cu.y.eq(nl.y[:nc * wa]), cu.t.eq(pack(t_vals)),
+                     cu.mask.eq(mask_of(s5["layer"], s5["group"])[:nc])]
 
-        m.submodules.correlate = cl = CorrelateLanes(spec=s, lanes=P, prod_width=mac.prod_width)
-        mask2 = mask_of(s2["layer"], s2["group"])
-        m.d.comb += [cl.g.eq(g_rd.data), cl.theta.eq(theta_rd.data), cl.c_hat.eq(c_hat),
-                     cl.prod.eq(mac.prod), cl.update.eq(seq.update), cl.mask.eq(mask2)]
-        if m_rd is not None:
-            m.d.comb += cl.momentum.eq(m_rd.data)
-        if lfsr_states is not None:
-            m.d.comb += cl.signs.eq(Cat(*(st[0] for st in lfsr_states)))
-        write_theta = corr2 & seq.update
-        g_wr = g_mem.write_port()
-        theta_wr = theta_mem.write_port()
-        m.d.comb += [g_wr.addr.eq(s2["addr"]), g_wr.data.eq(cl.g_write), g_wr.en.eq(corr2),
-                     theta_wr.addr.eq(s2["addr"]), theta_wr.data.eq(cl.theta_next),
-                     theta_wr.en.eq(write_theta)]
-        if m_mem is not None:
-            m_wr = m_mem.write_port()
-            m.d.comb += [m_wr.addr.eq(s2["addr"]), m_wr.data.eq(cl.momentum_next), m_wr.en.eq(write_theta)]
+        # ---- the pass's cost (stage NEURON + COST_LATENCY), then Ĉ -----------------------------------------
+        c0, c_reg = Signal(unsigned(s.cost_fmt.width)), Signal(unsigned(s.cost_fmt.width))
+        with m.If(cu.done):
+            with m.If(cu.done_tag):
+                m.d.sync += c_reg.eq(cu.cost)
+            with m.Else():
+                m.d.sync += c0.eq(cu.cost)
+        c_hat = registered(c_reg - c0, "c_hat")
+
+        # ---- correlate sweep: the terms (stage CORR_MULTIPLY, registered at + 1) --------------------------
+        if node:  # one product Ĉ·a_i for every lane; a lane's sign picks round_R(±Ĉ·a_i, A_f)
+            a_c = a
+            for k in range(SELECT, CORR_MULTIPLY):
+                a_c = registered(a_c, f"corr_a{k}")
+            c_prod = registered(c_hat * a_c, "corr_prod")
+            term_pos = registered(round_shift(c_prod, s.A_f, s.rounding), "term_pos")
+            term_neg = registered(round_shift(-c_prod, s.A_f, s.rounding), "term_neg")
+        else:  # s·Ĉ
+            term_pos = registered(registered(c_hat, "c_hat_d"), "term_pos")
+            term_neg = registered(-registered(c_hat, "c_hat_dn"), "term_neg")
+        term_width = max(len(term_pos), len(term_neg)) + 1
+
+        # ---- stage CORR_LANES: read-modify-write of G, θ, M ----------------------------------------------
+        s8 = s_[CORR_LANES]
+        m.submodules.correlate = cl = CorrelateLanes(spec=s, lanes=P, term_width=term_width)
+        if node:
+            signs8 = registered(group_signs(s_[CORR_LANES - 1]), "corr_signs")
+        else:
+            signs8 = Cat(*(st[0] for st in lfsr_states))
+        m.d.comb += [cl.g.eq(g_w), cl.theta.eq(theta_w), cl.signs.eq(signs8), cl.term_pos.eq(term_pos),
+                     cl.term_neg.eq(term_neg), cl.update.eq(s8["update"]),
+                     cl.mask.eq(Mux(corr(CORR_LANES), mask_of(s8["layer"], s8["group"]), 0))]
+        if m_w is not None:
+            m.d.comb += cl.momentum.eq(m_w)
         if lfsr_mem is not None:  # advance the lanes for the next step as their last read of this one passes
             lfsr_wr = lfsr_mem.write_port()
             mask = taps_mask(wl)
-            m.d.comb += [lfsr_wr.addr.eq(s2["addr"]), lfsr_wr.en.eq(corr2 & seq.advance),
+            m.d.comb += [lfsr_wr.addr.eq(s8["addr"]), lfsr_wr.en.eq(corr(CORR_LANES) & s8["advance"]),
                          lfsr_wr.data.eq(Cat(*(_galois_next(st, mask) for st in lfsr_states)))]
-
-        # ---- stage 3: a group's neurons (forward) ---------------------------------------------------
-        s3_valid = Signal()
-        s3_phase, s3_layer, s3_group = (Signal.like(s2[f], name=f"s3_{f}")
-                                        for f in ("phase", "layer", "group"))
-        m.d.sync += [s3_valid.eq(forward2 & s2["last"]), s3_phase.eq(s2["phase"]), s3_layer.eq(s2["layer"]),
-                     s3_group.eq(s2["group"])]
-        m.submodules.neurons = nl = NeuronLanes(spec=s, lanes=P, z_width=wz)
-        m.d.comb += nl.z.eq(mac.z)
-        if node:
-            m.d.comb += [nl.signs.eq(group_signs(s3_layer, s3_group)), nl.perturb.eq(s3_phase == PERT)]
-        if act_mem is not None:
-            act_wr = act_mem.write_port()
-            m.d.comb += [act_wr.addr.eq(Mux(s3_phase == PERT, lo.act_region, 0) + act_base[s3_layer + 1]
-                                        + s3_group),
-                         act_wr.data.eq(nl.y), act_wr.en.eq(s3_valid & (s3_layer != L - 1))]
-        if z_mem is not None:
-            z_wr = z_mem.write_port()
-            m.d.comb += [z_wr.addr.eq(s3_group), z_wr.data.eq(mac.z),
-                         z_wr.en.eq(s3_valid & (s3_phase == BASE) & (s3_layer == 0))]
-        t_rd = t_rom.read_port()
-        m.d.comb += t_rd.addr.eq(seq.t_base + s2["group"])
-        m.submodules.cost = cu = LaneCost(spec=s, lanes=P)
-        m.d.comb += [cu.valid.eq(s3_valid & (s3_layer == L - 1)), cu.first.eq(s3_group == 0),
-                     cu.final.eq(s3_group == lo.groups[-1] - 1), cu.y.eq(nl.y), cu.t.eq(t_rd.data),
-                     cu.mask.eq(mask_of(s3_layer, s3_group))]
-
-        # ---- stage 4: the pass's cost ----------------------------------------------------------------
-        s4_phase = Signal.like(s3_phase)
-        m.d.sync += s4_phase.eq(s3_phase)
-        with m.If(cu.done):
-            with m.If(s4_phase == BASE):
-                m.d.sync += c0.eq(cu.cost)
-            with m.Else():
-                m.d.sync += c_reg.eq(cu.cost)
+        s_g, s_t = s_[CORR_LANES + 1], s_[CORR_LANES + THETA_LATENCY]
+        write_g, write_theta = corr(CORR_LANES + 1), corr(CORR_LANES + THETA_LATENCY) & s_t["update"]
+        g_wr, theta_wr = g_mem.write_port(), theta_mem.write_port()
+        m.d.comb += [g_wr.addr.eq(s_g["addr"]), g_wr.data.eq(cl.g_write), g_wr.en.eq(write_g),
+                     theta_wr.addr.eq(s_t["addr"]), theta_wr.data.eq(cl.theta_next),
+                     theta_wr.en.eq(write_theta)]
+        if m_mem is not None:
+            m_wr = m_mem.write_port()
+            m.d.comb += [m_wr.addr.eq(s_t["addr"]), m_wr.data.eq(cl.momentum_next), m_wr.en.eq(write_theta)]
 
         # ---- status ----------------------------------------------------------------------------------
         st = self.status
@@ -422,46 +586,49 @@ class FoldedCore(MGDCoreBase):
             m.d.sync += sample.eq(seq.sample)
             with m.If(seq.update):
                 m.d.sync += updates.eq(updates + 1)
-        with m.If(corr2):
-            m.d.sync += sat.eq(sat + cl.events)
+        m.d.sync += sat.eq(sat + cl.events)  # 0 but in a correlate item's stage CORR_LANES + EVENTS_LATENCY
         with m.If(seq.busy):
             m.d.sync += cycles.eq(cycles + 1)
         m.d.comb += [st.busy.eq(seq.busy), st.step.eq(seq.n), st.updates.eq(updates), st.last_cost.eq(c_reg),
                      st.c0.eq(c0), st.sample.eq(sample), st.sat_events.eq(sat), st.cycles.eq(cycles)]
 
-        # ---- readback ------------------------------------------------------------------------------
+        # ---- readback (the memories' registered outputs, while idle) ---------------------------------------
         m.d.comb += [self.rd.theta.eq(_lane_mux(thetas, rb_lane_d)),
-                     self.rd.grad.eq(_lane_mux(elements(g_rd.data, P, wg, True), rb_lane_d))]
-        if m_rd is not None:
-            m.d.comb += self.rd.momentum.eq(_lane_mux(elements(m_rd.data, P, wm, True), rb_lane_d))
+                     self.rd.grad.eq(_lane_mux(elements(g_w, P, wg, True), rb_lane_d))]
+        if m_w is not None:
+            m.d.comb += self.rd.momentum.eq(_lane_mux(elements(m_w, P, wm, True), rb_lane_d))
 
         if self.verify:
-            self._digests(m, s2, mask2, corr2, write_theta, theta_rd, g_rd, m_rd, cl)
+            self._digests(m, s_g, s_t, write_g, write_theta, cl, mask_of)
         return m
 
-    def _digests(self, m: Module, s2: dict, mask, corr2, write_theta, theta_rd, g_rd, m_rd, cl) -> None:
+    def _digests(self, m: Module, s_g: dict, s_t: dict, write_g, write_theta, cl, mask_of) -> None:
         """Verification only: the three digest registers, kept exact at every write (module docstring)."""
         s, lo = self._spec, self._layout
         P = lo.lanes
         offsets = s.layout.param_offsets()
         offset = Array(Const(v, index_bits(max(2, s.layout.n_params + 1))) for v in offsets)
         rows = Array(Const(v, index_bits(max(2, max(lo.rows) + 1))) for v in lo.rows)
-        weights = [2 * (offset[s2["layer"]] + (s2["group"] * P + p) * rows[s2["layer"]] + s2["index"]) + 1
-                   for p in range(P)]
+
+        def weights(st: dict) -> list:
+            return [2 * (offset[st["layer"]] + (st["group"] * P + p) * rows[st["layer"]] + st["index"]) + 1
+                    for p in range(P)]
+
         wm = s.momentum_width if s.k_m else 1
-        files = [("theta", s.theta.width, theta_rd.data, cl.theta_next, write_theta,
+        files = [("theta", s.theta.width, cl.theta_old, cl.theta_next, write_theta, s_t,
                   digest(np.array(self._theta0), s.theta.width)),
-                 ("grad", s.grad_width, g_rd.data, cl.g_write, corr2, 0)]
-        if m_rd is not None:
-            files.append(("momentum", wm, m_rd.data, cl.momentum_next, write_theta, 0))
-        for name, width, old, new, en, init in files:
+                 ("grad", s.grad_width, cl.g_old, cl.g_write, write_g, s_g, 0)]
+        if s.k_m:
+            files.append(("momentum", wm, cl.momentum_old, cl.momentum_next, write_theta, s_t, 0))
+        for name, width, old, new, en, st, init in files:
             reg = Signal(DIGEST_BITS, init=init, name=f"digest_{name}")
             olds = elements(old, P, width, False)
             news = elements(new, P, width, False)
+            mask, w = mask_of(st["layer"], st["group"]), weights(st)
             terms = []
             for p in range(P):  # (2i + 1)·(new − old) mod 2**32: sign-extended to 32 bits, then truncated
                 term = Signal(DIGEST_BITS, name=f"digest_{name}_term{p}")
-                m.d.comb += term.eq(Mux(mask[p], weights[p] * (news[p] - olds[p]), 0))
+                m.d.comb += term.eq(Mux(mask[p], w[p] * (news[p] - olds[p]), 0))
                 terms.append(term)
             with m.If(en):
                 m.d.sync += reg.eq(reg + tree_sum(terms))

@@ -1,100 +1,178 @@
-"""P correlate-and-update lanes: the read-modify-write of one word of G, θ and M per clock.
+"""P correlate-and-update lanes: the read-modify-write of one word of G, θ and M per clock, pipelined.
 
-Ref: ``docs/fixed_point_spec.md`` ("One step n", steps 5, 6, 7); the arithmetic is :mod:`rtl.mgd_arith`'s,
-the same functions the spatial style's :class:`rtl.spatial.correlator.Correlator` and
+Ref: ``docs/fixed_point_spec.md`` ("One step n", steps 5, 6, 7); the arithmetic is :mod:`rtl.mgd_arith`'s
+(:func:`~rtl.mgd_arith.accumulate` for G; the pieces of :func:`~rtl.mgd_arith.update`, one pipeline
+stage each, for M and θ), the same the spatial style's :class:`rtl.spatial.correlator.Correlator` and
 :class:`rtl.spatial.update.WeightUpdate` build once per parameter.
 """
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, signed
+from amaranth import Cat, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.fixed_network import FixedSpec
 from rtl._validate import rejecting
 from rtl.arith import tree_sum
-from rtl.mgd_arith import accumulate, node_term, signed_cost, update
+from rtl.mgd_arith import accumulate, momentum_decay, momentum_next, step, subtract_step
 from rtl.pipeline import elements, flat_width, pack
 
-__all__ = ["CorrelateLanes"]
+__all__ = ["CorrelateLanes", "THETA_LATENCY", "EVENTS_LATENCY", "THETA_IN"]
+
+#: clocks from the G word at the inputs to ``theta_next``/``momentum_next``
+THETA_LATENCY = 4
+#: clocks after the G word at which the θ word is presented (read it that much later: fewer registers than
+#: carrying it along)
+THETA_IN = 2
+#: clocks from the words at the inputs to ``events``
+EVENTS_LATENCY = 5
 
 
 class CorrelateLanes(wiring.Component):
-    """For P parameters at once: ``G ← sat_O(G + term)``; on ``update`` also θ (and M) from that G, and
-    ``G ← 0``. Combinational: the core reads the words, presents them here and writes the results back.
+    """For P parameters at once: ``G ← sat_O(G + term_p)``; on ``update`` also θ (and M) from that G, and
+    ``G ← 0``.
 
-    ``term`` is ``s_p · Ĉ`` in weight mode (``s_p`` from the lane's LFSR state) and ``round_R(prod_p, A_f)``
-    in node mode, ``prod_p = s_j · Ĉ · a_i`` from :class:`rtl.folded.mac.MACLanes` (``a = 2**A_f`` for a
-    bias, so its term is exactly ``s_j · Ĉ``).
+    ``term_p`` is ``term_neg`` where lane ``p``'s sign bit is 1, else ``term_pos``: the core passes
+    ``(Ĉ, −Ĉ)`` in weight mode (``s_p·Ĉ``, the lane's LFSR sign) and ``(round_R(Ĉ·a_i, A_f),
+    round_R(−Ĉ·a_i, A_f))`` in node mode (``round_R(s_j·Ĉ·a_i, A_f)``, exactly the spec's term for either
+    sign; ``a = 2**A_f`` for a bias makes it ``s_j·Ĉ``).
+
+    Pipeline (the G and M words and the terms presented in cycle c, the θ word in c + :data:`THETA_IN` = c+2),
+    one carry chain and its narrowing a stage:
+
+    - c: ``G + term``, saturated (``fixed.overflow``), registered;
+    - c+1: ``g_write`` holds what to write back to G (write it at the end of c+1): 0 on ``update``, else
+      the new G; ``v = round_R(G, k_η)`` registered (``k_m > 0``: G itself, and M's decay ``d``);
+    - c+2: ``M ← sat_O(M − d + G)`` registered (``k_m > 0``; else ``v`` passes);
+    - c+3: ``θ ← sat_O(θ − round_R(M, k_η))`` (or ``θ − v``) registered;
+    - c+4 (:data:`THETA_LATENCY`): ``theta_next``/``momentum_next`` hold them (write on ``update`` at the
+      end of c+4);
+    - c+5 (:data:`EVENTS_LATENCY`): ``events`` holds the item's narrowings.
 
     Parameters
     ----------
     spec : FixedSpec
     lanes : int
-    prod_width : int
-        Width of each lane of ``prod`` (node mode).
+    term_width : int
+        Width of the signed ``term_pos``/``term_neg``.
 
     Attributes
     ----------
-    g, theta, momentum : In(P · W)
-        The words read (G, θ, and M with ``W_θ + k_m + 1`` bits when ``k_m > 0``).
+    g, momentum : In(P · W)
+        Cycle c: the G word and the M word (``W_M`` bits when ``k_m > 0``) read.
+    theta : In(P · W_θ)
+        Cycle c+2: the θ word read.
     signs : In(P)
-        Weight mode: the lanes' sign bits (1 = ``-``).
-    c_hat : In(signed(W_C + 1))
-    prod : In(P · prod_width)
+        Cycle c: the lanes' sign bits (1 = ``-``).
+    term_pos, term_neg : In(signed(term_width))
+        Cycle c: the G term for a ``+`` and a ``-`` lane.
     update : In(1)
-        This sweep ends an update block (``(n + 1) % τ_θ == 0``).
+        Cycle c: this sweep ends an update block (``(n + 1) % τ_θ == 0``).
     mask : In(P)
-        Lanes holding a parameter (events of idle lanes are not counted).
-    g_write, theta_next, momentum_next : Out(P · W)
-        What to write back: ``0`` or the accumulated G; the updated θ and M (write them on ``update``).
+        Cycle c: lanes holding a parameter (events of idle lanes are not counted; 0 for no item).
+    g_write, g_old : Out(P · W_G)
+        Cycle c+1: ``0`` on ``update`` else the accumulated G; the G that was read (for the digests).
+    theta_next, momentum_next, theta_old, momentum_old : Out(P · W)
+        Cycle c+4: the updated θ and M (write them on ``update``); the values that were read.
     events : Out(range(2P + 1))
-        Narrowings that acted this clock among the masked lanes (spec item 7: one per G accumulation, one
+        Cycle c+5: narrowings that acted among the masked lanes (spec item 7: one per G accumulation, one
         per update whose θ or M left its range).
 
-    Latency 0.
+    Netlist: P saturating G adders, P rounders, P M updates (``k_m > 0``), P saturating θ subtractors, the
+    pipeline registers (about ``P·(3 W_G + 3 W_θ + 5 W_M)`` flip-flops) and an event counter tree.
     """
 
-    def __init__(self, *, spec: FixedSpec, lanes: int, prod_width: int) -> None:
+    def __init__(self, *, spec: FixedSpec, lanes: int, term_width: int) -> None:
         with rejecting(self):
             if not isinstance(spec, FixedSpec):
                 raise TypeError(f"CorrelateLanes spec must be a FixedSpec, not {spec!r}")
-            self._spec, self._lanes, self._prod_width = spec, lanes, prod_width
+            self._spec, self._lanes, self._term_width = spec, lanes, term_width
         wm = spec.momentum_width if spec.k_m else 1
         P = lanes
+        wg, wt = flat_width(P, spec.grad_width), flat_width(P, spec.theta.width)
         super().__init__({
-            "g": In(flat_width(P, spec.grad_width)), "theta": In(flat_width(P, spec.theta.width)),
-            "momentum": In(flat_width(P, wm)), "signs": In(max(1, P)),
-            "c_hat": In(signed(spec.cost_fmt.width + 1)), "prod": In(flat_width(P, prod_width)),
+            "g": In(wg), "theta": In(wt), "momentum": In(flat_width(P, wm)), "signs": In(max(1, P)),
+            "term_pos": In(signed(term_width)), "term_neg": In(signed(term_width)),
             "update": In(1), "mask": In(max(1, P)),
-            "g_write": Out(flat_width(P, spec.grad_width)),
-            "theta_next": Out(flat_width(P, spec.theta.width)),
-            "momentum_next": Out(flat_width(P, wm)), "events": Out(range(2 * P + 1)),
+            "g_write": Out(wg), "g_old": Out(wg), "theta_next": Out(wt), "theta_old": Out(wt),
+            "momentum_next": Out(flat_width(P, wm)), "momentum_old": Out(flat_width(P, wm)),
+            "events": Out(range(2 * P + 1)),
         })
 
-    def elaborate(self, platform: object) -> Module:
+    def elaborate(self, platform: object) -> Module:  # noqa: C901 - one pipeline, stage by stage
         m = Module()
         s, P = self._spec, self._lanes
+        wg, wt = s.grad_width, s.theta.width
         wm = s.momentum_width if s.k_m else 1
-        gs = elements(self.g, P, s.grad_width, True)
-        thetas = elements(self.theta, P, s.theta.width, True)
-        moms = elements(self.momentum, P, wm, True)
-        prods = elements(self.prod, P, self._prod_width, True)
-        g_out, t_out, m_out, events = [], [], [], []
+
+        def reg(value, name: str) -> Signal:
+            r = Signal(Value.cast(value).shape(), name=name)
+            m.d.sync += r.eq(value)
+            return r
+
+        def delayed(value, stages: int, name: str) -> list:
+            """``value`` after 1 .. ``stages`` registers."""
+            out = []
+            for k in range(stages):
+                value = reg(value, f"{name}{k + 1}")
+                out.append(value)
+            return out
+
+        # carried with the item: the θ word (from c+2), the M word, update flag, lane mask
+        thetas_d = [None, self.theta, *delayed(self.theta, THETA_LATENCY - THETA_IN, "theta_d")]
+        moms_d = delayed(self.momentum, THETA_LATENCY, "mom_d")
+        update_d = delayed(self.update, 3, "update_d")
+        mask_d = delayed(self.mask, 3, "mask_d")
+        g_old = reg(self.g, "g_old")
+
+        # c: G + term
+        g_next, g_ev = [], []
+        for p, g in enumerate(elements(self.g, P, wg, True)):
+            total, event = accumulate(g, Mux(self.signs[p], self.term_neg, self.term_pos), s)
+            g_next.append(reg(total, f"g_next{p}"))
+            g_ev.append(event)
+        g_ev_d = delayed(Cat(*g_ev), 3, "g_event_d")
+        m.d.comb += [self.g_write.eq(pack([Mux(update_d[0], 0, g) for g in g_next])), self.g_old.eq(g_old)]
+
+        # c+1: v = round_R(G, k_η); with momentum G itself and M's decay
+        vs = [reg(g if s.k_m else step(g, s), f"v{p}") for p, g in enumerate(g_next)]
+        if s.k_m:
+            ds = [reg(momentum_decay(w, s), f"d{p}") for p, w in enumerate(elements(moms_d[0], P, wm, True))]
+
+        # c+2: M (momentum), or v passed on
+        moms2 = elements(moms_d[1], P, wm, True)
+        m_next, m_ev, us = [], [], []
         for p in range(P):
-            if s.perturbation == "node":
-                term = node_term(prods[p], s)
+            if s.k_m:
+                m_total, m_event = momentum_next(moms2[p], ds[p], vs[p], s)
+                mn = reg(m_total, f"m_next{p}")
+                m_ev.append(m_event)
+                us.append(mn)
+                m_next.append(mn)
             else:
-                term = signed_cost(self.signs[p], self.c_hat)
-            g_next = Signal(signed(s.grad_width), name=f"g_next{p}")
-            g_total, g_event = accumulate(gs[p], term, s)
-            m.d.comb += g_next.eq(g_total)
-            upd = update(thetas[p], g_next, moms[p] if s.k_m else None, s)
-            g_out.append(Mux(self.update, 0, g_next))
-            t_out.append(upd.theta)
-            m_out.append(upd.momentum if s.k_m else moms[p])
-            events += [self.mask[p] & g_event, self.mask[p] & self.update & upd.event]
-        m.d.comb += [self.g_write.eq(pack(g_out)), self.theta_next.eq(pack(t_out)),
-                     self.momentum_next.eq(pack(m_out)), self.events.eq(tree_sum(events))]
+                us.append(reg(vs[p], f"u{p}"))
+                m_next.append(moms2[p])
+        m_ev_r = reg(Cat(*m_ev), "m_event") if s.k_m else None
+
+        # c+3: θ − round_R(M, k_η), or θ − v
+        thetas3 = elements(thetas_d[2], P, wt, True)
+        t_next, events = [], []
+        for p in range(P):
+            t_total, u_event = subtract_step(thetas3[p], us[p], s.k_eta if s.k_m else 0, s)
+            t_next.append(reg(t_total, f"theta_next{p}"))
+            if m_ev_r is not None:
+                u_event = u_event | m_ev_r[p]
+            events += [mask_d[2][p] & g_ev_d[2][p], mask_d[2][p] & update_d[2] & u_event]
+        ev = reg(pack(events), "events")
+        if s.k_m:
+            m_out = [reg(v, f"m_out{p}") for p, v in enumerate(m_next)]
+        else:
+            m_out = elements(moms_d[3], P, wm, True)
+        m.d.comb += [self.theta_next.eq(pack(t_next)), self.momentum_next.eq(pack(m_out)),
+                     self.theta_old.eq(thetas_d[3]), self.momentum_old.eq(moms_d[3])]
+
+        # c+4: count the events
+        count = reg(tree_sum(list(ev)), "event_count")
+        m.d.comb += self.events.eq(count)
         return m

@@ -21,7 +21,17 @@ depth with PE = P, SIMD = 1).
 
 Activations are stored the same way: the P outputs of a group are one word, so layer ``l``'s input
 ``i`` is lane ``i mod P`` of word ``i // P`` of that layer's input block. The sample ROM holds every
-training input as ``⌈n_0 / P⌉`` such words and every target as ``⌈n_L / P⌉`` words.
+training input as ``⌈n_0 / P⌉`` such words and every target as ``⌈n_L / P⌉`` words of
+:attr:`FoldedLayout.cost_lanes` lanes (``min(P, n_L)``: with ``n_L <= P`` lanes ``n_L .. P-1`` of the output
+layer never hold a neuron, so neither the target ROM nor the cost unit has them).
+
+Sample coding
+-------------
+A training set usually uses far fewer bits than the activation format: the digits' pixels are 17 levels
+(multiples of ``2**7`` in UQ1.11), one-hot targets are 0 or ``2**A_f``. :class:`SampleCode` stores each value
+as ``v >> shift`` in ``width`` bits (``shift`` the trailing zero bits every value shares, ``width`` the bits
+the shifted values need) and the core shifts it back on reading: exact for this data set, pure wiring in
+hardware, and the ROM shrinks (digits' inputs: 5 bits a pixel instead of 12).
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ import numpy as np
 
 from golden_model.params import ParamLayout
 
-__all__ = ["FoldedLayout", "pack_word", "unpack_word"]
+__all__ = ["FoldedLayout", "SampleCode", "pack_word", "unpack_word"]
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -52,6 +62,36 @@ def unpack_word(word: int, lanes: int, width: int, signed: bool = True) -> list[
     if signed:
         out = [v - (1 << width) if v >> (width - 1) else v for v in out]
     return out
+
+
+@dataclass(frozen=True)
+class SampleCode:
+    """How a ROM stores a set of integers: ``v`` as ``v >> shift`` in ``width`` bits (two's complement when
+    ``signed``); decoding is ``stored << shift`` (sign-extended when ``signed``). Exact for the values it was
+    fitted to (:meth:`fit`)."""
+
+    shift: int
+    width: int
+    signed: bool
+
+    @classmethod
+    def fit(cls, values) -> SampleCode:
+        """The narrowest code that holds every value of ``values`` exactly."""
+        v = np.asarray(values, dtype=np.int64).ravel()
+        nz = v[v != 0]
+        shift = int(min((int(a) & -int(a)).bit_length() - 1 for a in np.unique(np.abs(nz)))) if nz.size else 0
+        q = v >> shift
+        signed = bool((q < 0).any())
+        lo, hi = (int(q.min()), int(q.max())) if q.size else (0, 0)
+        if signed:
+            width = max(hi.bit_length(), (-lo - 1).bit_length()) + 1
+        else:
+            width = max(1, hi.bit_length())
+        return cls(shift, width, signed)
+
+    def encode(self, values) -> list[int]:
+        """The stored integers (``v >> shift``; two's complement is :func:`pack_word`'s job)."""
+        return [int(x) >> self.shift for x in values]
 
 
 @dataclass(frozen=True)
@@ -144,6 +184,12 @@ class FoldedLayout:
         """Words of one target (the output layer's groups)."""
         return self.groups[-1]
 
+    @property
+    def cost_lanes(self) -> int:
+        """Lanes that ever hold an output neuron, ``min(P, n_L)``: the width (in lanes) of a target word and
+        the cost unit's."""
+        return min(self.lanes, self.layers[-1])
+
     def lane_mask(self, layer: int, group: int) -> int:
         """Bit ``p`` set where lane ``p`` holds a neuron in ``group`` of ``layer``."""
         valid = min(self.lanes, self.n_out[layer] - group * self.lanes)
@@ -176,8 +222,11 @@ class FoldedLayout:
         return [pack_word(w, width) for w in words]
 
     # ---- samples ------------------------------------------------------------------------------------
-    def vector_words(self, vector, width: int) -> list[int]:
-        """A vector (one sample's inputs or targets) as words of P lanes (idle lanes 0)."""
+    def vector_words(self, vector, width: int, lanes: int | None = None) -> list[int]:
+        """A vector (one sample's inputs or targets) as words of P lanes (idle lanes 0); ``lanes`` packs
+        that many lanes a word instead (:attr:`cost_lanes` for a target: its words then still hold the
+        neurons ``w·P .. w·P + lanes - 1``, since ``lanes < P`` only when one word holds them all)."""
         v = [int(x) for x in vector]
-        return [pack_word(v[w * self.lanes:(w + 1) * self.lanes], width)
+        per = self.lanes if lanes is None else lanes
+        return [pack_word(v[w * self.lanes:w * self.lanes + per], width)
                 for w in range(_ceil_div(len(v), self.lanes))]

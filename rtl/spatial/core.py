@@ -15,7 +15,7 @@ from golden_model.digest import DIGEST_BITS, digest_weights
 from golden_model.fixed_network import FixedSpec
 from golden_model.schedule import spatial_cycles
 from rtl._validate import rejecting
-from rtl.contract import MGDCoreBase
+from rtl.contract import CoreResources, MGDCoreBase, MultiplierUse
 from rtl.cores import CoreInputs
 from rtl.cost import CostUnit
 from rtl.pipeline import delay, elements
@@ -98,6 +98,22 @@ class MGDCore(MGDCoreBase):
 
     def cycles(self, start: int, steps: int, tau_x: int, tau_p: int, tau_theta: int) -> int:
         return spatial_cycles(start, steps, tau_x, tau_theta, self.latency)
+
+    def resources(self) -> CoreResources:
+        """The multipliers only (the spatial core keeps its registers in flip-flops; its one memory, the
+        sample ROM, is not counted): one per weight (``θ·a``), node mode's correlator one per weight
+        (``s·Ĉ·a``), and the cost's squares (mse)."""
+        s = self._spec
+        layers = list(s.layers)
+        weights = sum(a * b for a, b in zip(layers[:-1], layers[1:]))
+        a_bits = s.act.width + (0 if s.act.signed else 1)
+        mults = [MultiplierUse("weight products (θ·a)", weights, s.theta.width, a_bits)]
+        if s.perturbation == "node":
+            mults.append(MultiplierUse("correlator products (s·Ĉ·a)", weights, s.cost_fmt.width + 2, a_bits))
+        if s.cost_kind == "mse":
+            d_bits = s.act.width + 2
+            mults.append(MultiplierUse("cost squares ((y − t)²)", layers[-1], d_bits, d_bits))
+        return CoreResources(multipliers=tuple(mults), layers=tuple(layers))
 
     def describe(self) -> dict[str, object]:
         return {**super().describe(), "latency": self.latency}

@@ -18,8 +18,9 @@ __all__ = ["WeightUpdate"]
 
 
 class WeightUpdate(wiring.Component):
-    """``v = round_R(G, k_η)``; ``θ ← sat_O(θ − v)``, or with momentum (``k_m > 0``)
-    ``M ← sat_O(M − (M >> k_m) + v, W_θ + k_m + 1 bits)``, ``θ ← sat_O(θ − M)``.
+    """``θ ← sat_O(θ − round_R(G, k_η))``, or with momentum (``k_m > 0``; M in G units)
+    ``M ← sat_O(M − d + G, W_M bits)`` with ``d = M · 2**-k_m`` rounded away from zero (never
+    saturates), ``θ ← sat_O(θ − round_R(M, k_η))``: :func:`rtl.mgd_arith.update`.
 
     Parameters
     ----------
@@ -36,7 +37,7 @@ class WeightUpdate(wiring.Component):
         The accumulated gradient to apply (the correlator's ``g`` register, holding the block's sum).
     theta : Out(signed(W_θ))
         The parameter register.
-    momentum : Out(signed(W_θ + k_m + 1))
+    momentum : Out(signed(W_M))
         The momentum register (constant 0 without momentum).
     overflow : Out(1)
         ``en`` and θ (or M) left its range this cycle (saturated or wrapped).

@@ -20,9 +20,15 @@ How the flow deals with the tools:
   after the report is written; on any failure the temporary folder is removed and ``out_dir`` is untouched.
 * **Timing.** nextpnr 0.11 exits 1 when ``--freq`` is missed, so it always runs with ``--timing-allow-fail``;
   whether the target was met is in the report (``fmax[clock].met``), not in the exit status.
-* **Fit.** A design that does not fit raises :class:`DoesNotFitError` naming each over-used resource with
-  used and available counts, read from nextpnr's utilisation table; when Yosys already mapped more
-  multiplier blocks than the part has (``Target.dsp``), it is raised before nextpnr runs.
+* **Fit.** A design that does not fit raises :class:`DoesNotFitError`, as early as it can be known
+  (:mod:`rtl.synth.fit`): before anything is written when the block says what it builds
+  (``resources()``, :meth:`rtl.contract.MGDCoreBase.resources`: multiplier blocks and block RAM bits against
+  the part's; the message names the config field to change), right after Yosys when it mapped more
+  multiplier, block RAM or SPRAM cells than the part has, else from nextpnr's utilisation table (each
+  over-used resource with used and available counts).
+* **Memories.** The report lists where Yosys put every memory (``memories``: the ``memory_libmap``
+  mapping and the cells it became, or ``logic``), so a memory that silently fell back to flip-flops or
+  LUT RAM shows.
 * **Reuse.** Yosys's result depends on the Verilog and the synthesis command, not on the part: synthesizing
   the same design again with the same command (a larger part of the family, after "does not fit") reuses
   the netlist of the previous run in this process instead of running Yosys again (``stage_cache`` says
@@ -51,6 +57,7 @@ from amaranth.lib import wiring
 from rtl.generate import to_verilog
 from rtl.synth import report as _report
 from rtl.synth import tools
+from rtl.synth.fit import check_cells, check_resources
 from rtl.synth.harness import HARNESS_NOTE, SynthHarness
 from rtl.synth.report import REPORT_JSON, REPORT_MD, SynthReport
 from rtl.synth.targets import DoesNotFitError, SynthesisError, Target, get_target
@@ -108,7 +115,9 @@ def synthesize(component: wiring.Component, top_name: str, target: str, out_dir:
     TargetError
         ``target`` is unknown.
     DoesNotFitError
-        The design needs more of a resource than the part has (message names resource, used, available).
+        The design needs more of a resource than the part has: before Yosys for a block with
+        ``resources()`` (the message names the config field, its value and what the part allows), else
+        after Yosys or nextpnr (resource, used, available). Nothing is written.
     SynthesisError
         A tool failed; the message names the stage and ends with the tail of its log.
     """
@@ -122,6 +131,10 @@ def synthesize(component: wiring.Component, top_name: str, target: str, out_dir:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", top_name):
         raise SynthesisError(f"top_name must be a Verilog identifier ([A-Za-z_][A-Za-z0-9_]*), "
                              f"not {top_name!r}")
+
+    resources = getattr(component, "resources", None)
+    if callable(resources):  # known from the config: refuse before anything runs or is written
+        check_resources(resources(), tgt, top_name)
 
     out_dir = Path(out_dir).resolve()
     created = [p for p in [out_dir.parent, *out_dir.parent.parents] if not p.exists()]
@@ -182,12 +195,9 @@ def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, 
     seconds["yosys"] = time.perf_counter() - t0
     stat = json.loads((build / "stat.json").read_text())
     cells = _report.cells(stat)
-    cell, bel, available = tgt.dsp
-    if cells.get(cell, 0) > available:  # nextpnr could only fail: no need to run it
-        used = cells[cell]
-        raise DoesNotFitError(f"design {top_name!r} does not fit {tgt.name} ({tgt.part}): {bel} used {used}, "
-                              f"available {available} ({100.0 * used / available:.0f} %; Yosys mapped "
-                              f"{used} {cell})", [(bel, used, available)])
+    check_cells(cells, tgt, top_name)  # more DSP / block RAM / SPRAM cells than the part has: nextpnr fails
+    memories = _report.memories((build / "yosys.log").read_text(errors="replace"),
+                                json.loads((build / "netlist.json").read_text()), top, tgt)
 
     # 3. nextpnr: pack, place, route, timing report.
     _stage(progress, "nextpnr")
@@ -245,7 +255,7 @@ def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, 
     report = SynthReport(
         target=tgt.name, part=tgt.part, family=tgt.family, package=tgt.package, top=top_name,
         params=dict(params), summary=summary, cells_by_type=cells, utilisation=util, fmax=fmax,
-        critical_paths=paths,
+        critical_paths=paths, memories=memories,
         harness={"input_bits": harness.input_bits, "output_bits": harness.output_bits,
                  "overhead_ff": harness.overhead_ff, "note": HARNESS_NOTE},
         tools=versions, stage_seconds=seconds, stage_cache=cache, seed=seed, freq_mhz=float(freq_mhz),

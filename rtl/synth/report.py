@@ -12,7 +12,8 @@ from typing import Any
 
 from rtl.synth.targets import TARGETS
 
-__all__ = ["SynthReport", "REPORT_JSON", "REPORT_MD", "cells", "count", "critical_paths", "log_utilisation"]
+__all__ = ["SynthReport", "REPORT_JSON", "REPORT_MD", "cells", "count", "critical_paths", "log_utilisation",
+           "memories"]
 
 REPORT_JSON = "synth_report.json"
 REPORT_MD = "synth_report.md"
@@ -61,6 +62,11 @@ class SynthReport:
         The command line that produced the report, when run from ``mgd synth``.
     files : list of str
         Files in the output folder.
+    memories : dict
+        Memory of the block (its path below the harness, e.g. ``theta_mem``) -> ``{"mapped_to", "cells"}``:
+        the cell Yosys's ``memory_libmap`` chose (``$__PDPW16KD_``, ``$__TRELLIS_DPR16X4_``,
+        ``$__ICE40_RAM4K_`` ...) or ``"logic"`` (``memory_map``: flip-flops, and LUTs for the read
+        multiplexer or a ROM's contents), and the mapped cells of that memory by type.
     """
 
     target: str
@@ -82,6 +88,7 @@ class SynthReport:
     freq_mhz: float
     command: str = ""
     files: list[str] = field(default_factory=list)
+    memories: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -153,6 +160,14 @@ class SynthReport:
                          f"{p['delay_ns']:.3f} | {p['logic_levels']} | {in_harness} |")
         key_bels = {s["logic_bel"], t.io_bel, "TRELLIS_FF", "ICESTORM_RAM", "ICESTORM_DSP", "DP16KD",
                     "MULT18X18D"}
+        if self.memories:
+            lines += ["", "## Memories (where Yosys put them)", "",
+                      "`memory_libmap`'s choice per memory and the cells it became; `logic` means "
+                      "`memory_map` built it from flip-flops and LUTs.", "",
+                      "| memory | mapped to | cells |", "| --- | --- | --- |"]
+            for name, mem in self.memories.items():
+                cells_text = ", ".join(f"{n} {c}" for c, n in sorted(mem["cells"].items())) or "-"
+                lines.append(f"| `{name}` | `{mem['mapped_to']}` | {cells_text} |")
         lines += ["", "## Utilisation after placement (nextpnr)", "",
                   "Rows in use and the main logic, memory, DSP and I/O BELs; every row is in "
                   "`synth_report.json`.", "",
@@ -207,6 +222,37 @@ def cells(stat: dict[str, Any]) -> dict[str, int]:
 
 def count(cells: dict[str, int], prefixes: tuple[str, ...]) -> int:
     return sum(n for c, n in cells.items() if c.startswith(prefixes))
+
+
+_LIBMAP = re.compile(r"^mapping memory (\S+) via (\S+)", re.M)
+_MEMORY_MAP = re.compile(r"^Mapping memory (?:cell )?(\S+) in module", re.M)
+_HARNESS_DUT = "dut."
+
+
+def memories(yosys_log: str, netlist: dict[str, Any], top: str, tgt: Any) -> dict[str, dict[str, Any]]:
+    """Where Yosys put each memory: ``memory_libmap``'s lines in ``yosys.log`` (and ``memory_map``'s for
+    memories built from flip-flops and LUTs), with the memory cells of ``netlist.json`` named after each."""
+    found: dict[str, str] = {}
+    for mo in _LIBMAP.finditer(yosys_log):
+        found[mo.group(1)] = mo.group(2)
+    for mo in _MEMORY_MAP.finditer(yosys_log):
+        found.setdefault(mo.group(1), "logic")
+    kinds = set()
+    for key in ("bram", "lutram", "spram"):
+        kinds.update(tgt.cells.get(key, ()))
+    module = netlist.get("modules", {}).get(top, {})
+    out: dict[str, dict[str, Any]] = {}
+    for path, via in sorted(found.items()):
+        path = path.lstrip("\\")
+        if path.startswith(f"{top}."):
+            path = path[len(top) + 1:]
+        counts: dict[str, int] = {}
+        for name, cell in module.get("cells", {}).items():
+            if name.startswith(path + ".") and cell.get("type") in kinds:
+                counts[cell["type"]] = counts.get(cell["type"], 0) + 1
+        short = path[len(_HARNESS_DUT):] if path.startswith(_HARNESS_DUT) else path
+        out[short] = {"mapped_to": via, "cells": dict(sorted(counts.items()))}
+    return out
 
 
 # Cell names nextpnr derives from the harness's XOR-tree and output registers.

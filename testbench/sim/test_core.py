@@ -75,6 +75,9 @@ CASES = {
     "xor-weight-rails": ["fixed.theta=Q1.6", "fixed.amplitude_shift=3", "fixed.eta_shift=0"],
     "xor-weight-wrap-momentum": ["fixed.theta=Q1.6", "fixed.amplitude_shift=3", "fixed.eta_shift=0",
                                  "fixed.momentum_shift=1", "fixed.overflow=wrap"],
+    # momentum with floor (θ − round_R(M, k_η) folded into one subtraction) and k_m > k_η
+    "xor-node-floor-momentum": ["mgd.perturbation=node", "fixed.rounding=floor", "fixed.momentum_shift=4",
+                                "fixed.eta_shift=3", "mgd.tau_theta=2"],
 }
 
 

@@ -56,7 +56,7 @@ def _core_and_model(config, own_data: bool, verify: bool = True):
 
 
 async def _readback(ctx, core, n: int) -> tuple[list[int], list[int], list[int]]:
-    """Every parameter's θ, G, M, one index per clock (the port is pipelined, latency 2)."""
+    """Every parameter's θ, G, M, one index per clock (the port is pipelined, core.readback_latency)."""
     lat = core.readback_latency
     out: tuple[list[int], list[int], list[int]] = ([], [], [])
     for i in range(n + lat):
@@ -144,6 +144,8 @@ CASES = {
                                                   "fixed.rounding=half_up", "mgd.tau_x=2"]),
     "432-weight-P2-rails": ([4, 3, 2], 2, ["mgd.perturbation=weight", *RAILS, "fixed.rounding=floor",
                                            "mgd.tau_p=2", "mgd.tau_x=2", "mgd.tau_theta=2"]),
+    "432-node-P2-floor-momentum": ([4, 3, 2], 2, ["mgd.perturbation=node", "fixed.rounding=floor",
+                                                  "fixed.momentum_shift=4", "fixed.eta_shift=3"]),
     "nist-49-4-4-node-P3": (None, 3, ["mgd.perturbation=node", "network.layers=[49,4,4]",
                                       "fixed.grad_width=20", "fixed.cost=UQ3.16", "mgd.tau_x=2"]),
     "nist-49-4-4-weight-P4": (None, 4, ["mgd.perturbation=weight", "network.layers=[49,4,4]",
@@ -178,15 +180,19 @@ def test_folded_core_stop_ends_after_the_step_in_progress():
 
 
 def test_folded_schedule_formula():
-    # digits 64-32-10 at P = 8 (the docstring's example), node and weight mode
-    node = folded_passes([64, 32, 10], 8, "node", LAYER_GAP, CORRELATE_GAP)
-    assert node == {"baseline": 332, "perturbed": 76, "correlate": 328}
-    assert folded_passes([64, 32, 10], 8, "weight", LAYER_GAP, CORRELATE_GAP)["perturbed"] == 332
+    # digits 64-32-10 at P = 8 (the docstring's example, there with gaps 3 and 2), node and weight mode:
+    # work 4·65 + 2·33 = 326 items, node mode's perturbed pass 4 + 2·33 = 70, plus the core's gaps
+    lg, cg = LAYER_GAP, CORRELATE_GAP
+    node = folded_passes([64, 32, 10], 8, "node", lg, cg)
+    assert node == {"baseline": 326 + 2 * lg, "perturbed": 70 + 2 * lg, "correlate": 326 + cg}
+    assert folded_passes([64, 32, 10], 8, "weight", lg, cg)["perturbed"] == 326 + 2 * lg
+    assert folded_passes([64, 32, 10], 8, "node", 3, 2) == {"baseline": 332, "perturbed": 76,
+                                                            "correlate": 328}
     kw = {"layers": [64, 32, 10], "lanes": 8, "perturbation": "node", "layer_gap": LAYER_GAP,
           "correlate_gap": CORRELATE_GAP, "run_setup": RUN_SETUP}
-    assert folded_cycles(0, 10, 1, 1, **kw) == 1 + 10 * 736
+    assert folded_cycles(0, 10, 1, 1, **kw) == 1 + 10 * (722 + 4 * lg + cg)
     # τ_x = τ_θ = 4: one baseline pass per block of four steps
-    assert folded_cycles(0, 8, 4, 4, **kw) == 1 + 8 * (76 + 328) + 2 * 332
+    assert folded_cycles(0, 8, 4, 4, **kw) == 1 + 8 * (396 + 2 * lg + cg) + 2 * (326 + 2 * lg)
     assert folded_cycles(3, 0, 1, 1, **kw) == 0
 
 
@@ -214,7 +220,7 @@ def test_folded_core_describes_itself():
     core, _ = _core_and_model(_shaped([4, 3, 2], "hardware.lanes=2", "mgd.perturbation=node"), True, False)
     d = core.describe()
     assert (d["style"], d["lanes"], d["depth"], d["groups"], d["readback_latency"]) == ("folded", 2, 14,
-                                                                                        [2, 1], 2)
+                                                                                        [2, 1], 4)
     assert d["cycles_per_step"] == core.cycles(0, 1, 1, 1, 1) - RUN_SETUP
     assert not hasattr(core, "digest")
     Fragment.get(core, None)  # elaborates (and so is not an unused elaboratable)

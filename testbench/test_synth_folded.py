@@ -1,0 +1,178 @@
+"""The folded core against the parts: what it says it builds (``resources()``), the refusals before Yosys
+(multipliers and block RAM bits from the config) and right after it (mapped cells), and one small real
+synthesis that checks its memories became block RAM.
+
+Only :func:`test_small_folded_core_maps_its_memories_to_block_ram` runs the tools (marked ``synth``); the
+rest build cores and compare figures, in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from amaranth.hdl import Fragment
+
+from golden_model.config import resolve
+from rtl.contract import MemoryUse, MultiplierUse
+from rtl.cores import build_core
+from rtl.synth import REPORT_JSON, TARGETS, DoesNotFitError, synthesize
+from rtl.synth.fit import check_cells, check_resources, dsp_needed
+from rtl.synth.targets import RamBlock
+
+
+def _core(preset: str, *overrides: str, style: str = "folded"):
+    """The core of ``preset`` + overrides; most tests only ask it figures, so it need not be elaborated
+    (a spatial core's submodules are: those tests elaborate it)."""
+    core = build_core(resolve(preset, None, [f'hardware.style="{style}"', *overrides]))
+    core._MustUse__silence = True  # amaranth._unused.MustUse's own switch, as rtl._validate uses it
+    return core
+
+
+@pytest.fixture
+def no_tools(monkeypatch):
+    """Fail if any YoWASP tool starts: a refusal before Yosys must not run one."""
+    import rtl.synth.tools as tools
+
+    def run_tool(name, args, cwd):
+        raise AssertionError(f"{name} started")
+
+    monkeypatch.setattr(tools, "run_tool", run_tool)
+
+
+def test_targets_know_their_block_ram_and_dsp_width():
+    assert TARGETS["ecp5-25k"].bram == RamBlock("DP16KD", "DP16KD", 56, 18432)
+    assert TARGETS["ecp5-85k"].bram == RamBlock("DP16KD", "DP16KD", 208, 18432)
+    assert TARGETS["ice40-up5k"].bram == RamBlock("SB_RAM40_4K", "ICESTORM_RAM", 30, 4096)
+    assert TARGETS["ice40-up5k"].spram == RamBlock("SB_SPRAM256KA", "ICESTORM_SPRAM", 4, 262144)
+    assert TARGETS["ecp5-25k"].spram is None and TARGETS["ecp5-25k"].bram.total_bits == 1_032_192
+    ecp5, ice40 = TARGETS["ecp5-85k"], TARGETS["ice40-up5k"]
+    # Yosys's mul2dsp: one block when both operands fit, else 17-bit (ECP5) / 15-bit (iCE40) lower slices
+    pairs = ((16, 14), (18, 18), (21, 14), (36, 14), (36, 36))
+    assert [ecp5.dsp_blocks(a, b) for a, b in pairs] == [1, 1, 2, 3, 9]
+    assert [ice40.dsp_blocks(a, b) for a, b in ((16, 14), (17, 14), (21, 14), (16, 16))] == [1, 2, 2, 1]
+
+
+def test_folded_core_says_what_it_builds():
+    core = _core("nist7x7", "hardware.lanes=8")
+    res = core.resources()
+    assert res.lanes == 8 and res.layers == (49, 16, 4)
+    assert res.training_set == "'nist7x7' (684 samples)"
+    assert res.multipliers == (MultiplierUse("forward MAC lanes (w'·a)", 8, 16, 14),
+                               MultiplierUse("cost squares ((y − t)²)", 4, 14, 14),
+                               MultiplierUse("correlation product (Ĉ·a)", 1, 20, 14))
+    mems = {mem.name: mem for mem in res.memories}
+    # depth: 2 groups x 50 + 1 group x 17 = 117 words of 8 lanes
+    assert mems["theta_mem"] == MemoryUse("theta_mem", 8 * 16, 117, block=True, init=True)
+    assert mems["grad_mem"] == MemoryUse("grad_mem", 8 * 20, 117, block=True)
+    # 684 samples x 7 words of 8 pixels (12 bits: NIST's pixels use them all), in banks of 1024 words;
+    # targets 0 / 1.0: one bit
+    assert mems["x_rom"] == MemoryUse("x_rom", 8 * 12, 684 * 7, block=True, init=True, samples=True, banks=5)
+    assert mems["t_rom"] == MemoryUse("t_rom", 4 * 1, 684, block=True, init=True, samples=True)
+    # two activation words a region, one z word a group: distributed RAM
+    assert not mems["act_mem"].block and not mems["z_mem"].block
+    assert res.at_lanes(16).memories[0] == MemoryUse("theta_mem", 16 * 16, 67, block=True, init=True)
+    assert core.describe()["memory_bits"]["x_rom"] == 8 * 12 * 684 * 7
+    # digits' pixels are 17 levels (multiples of 2**7 in UQ1.11): 5 bits a pixel
+    digits = _core("digits", "hardware.lanes=8").resources()
+    assert {m.name: m.width for m in digits.memories}["x_rom"] == 8 * 5
+
+
+def test_spatial_core_counts_its_multipliers():
+    core = _core("xor", style="spatial")
+    res = core.resources()
+    assert [(u.count, u.a_width, u.b_width) for u in res.multipliers] == [(6, 16, 13), (1, 14, 14)]
+    assert res.memories == () and res.lanes is None
+    Fragment.get(core, None)  # (builds its submodules in __init__: elaborate, so none is left unused)
+
+
+def test_too_many_lanes_for_the_multipliers_is_refused_before_yosys(tmp_path, no_tools):
+    core = _core("digits", "hardware.lanes=32")
+    want = ("design 'mgd_core' does not fit ecp5-25k (Lattice LFE5U-25F-CABGA381): hardware.lanes must be at "
+            "most 16 on ecp5-25k, not 32 (at hardware.lanes = 32 the core needs 44 MULT18X18D: 32 for 32 "
+            "forward MAC lanes (w'·a), 10 for 10 cost squares ((y − t)²), 2 for 1 correlation product (Ĉ·a); "
+            "the part has 28)")
+    with pytest.raises(DoesNotFitError, match=f"^{re.escape(want)}$") as exc:
+        synthesize(core, "mgd_core", "ecp5-25k", tmp_path / "out" / "digits")
+    assert exc.value.overflows == [("MULT18X18D", 44, 28)]
+    assert list(tmp_path.iterdir()) == [], "a refusal before Yosys writes nothing"
+
+
+def test_training_set_too_big_for_the_block_ram_is_refused_before_yosys(tmp_path, no_tools):
+    core = _core("nist7x7", "hardware.lanes=2")
+    want = ("design 'mgd_core' does not fit ice40-up5k (Lattice iCE40UP5K-SG48): task.dataset must be a "
+            "training set whose sample ROMs fit the 81,700 bits of block RAM the rest of the core leaves on "
+            "ice40-up5k even at hardware.lanes = 1, not 'nist7x7' (684 samples), whose sample ROMs take "
+            "413,136 bits (at hardware.lanes = 2 the core needs 453,064 bits of block RAM (theta_mem 13,888, "
+            "grad_mem 17,360, x_rom 410,400, t_rom 2,736, index_rom 8,680); the part has 30 SB_RAM40_4K of "
+            "4,096 bits)")
+    with pytest.raises(DoesNotFitError, match=f"^{re.escape(want)}$") as exc:
+        synthesize(core, "mgd_core", "ice40-up5k", tmp_path / "out")
+    assert exc.value.overflows == [("ICESTORM_RAM bits", 453_064, 122_880)]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_network_too_big_for_the_block_ram_is_refused_before_yosys():
+    # 64-200-10: 15,010 parameters of 16-bit θ and 21-bit G alone overflow the UP5K's 120 kbit at any P
+    core = _core("digits", "hardware.lanes=1", "network.layers=[64,200,10]")
+    want = ("design 'mgd_core' does not fit ice40-up5k (Lattice iCE40UP5K-SG48): network.layers must be a "
+            "network whose memories fit the 122,880 bits of block RAM of ice40-up5k even at hardware.lanes = "
+            "1, not [64, 200, 10] (at hardware.lanes = 1 the core needs ")
+    with pytest.raises(DoesNotFitError, match=f"^{re.escape(want)}"):
+        check_resources(core.resources(), TARGETS["ice40-up5k"], "mgd_core")
+
+
+def test_spatial_network_with_too_many_multipliers_is_refused_before_yosys():
+    core = _core("parity4", style="spatial")
+    want = ("design 'mgd_core' does not fit ice40-up5k (Lattice iCE40UP5K-SG48): network.layers must be a "
+            "network whose multipliers fit the 8 SB_MAC16 of ice40-up5k, not [4, 8, 1] (the core needs 41 "
+            "SB_MAC16: 40 for 40 weight products (θ·a), 1 for 1 cost squares ((y − t)²); the part has 8)")
+    with pytest.raises(DoesNotFitError, match=f"^{re.escape(want)}$"):
+        check_resources(core.resources(), TARGETS["ice40-up5k"], "mgd_core")
+    Fragment.get(core, None)
+
+
+def test_presets_that_fit_pass_the_check():
+    for preset, lanes, target in (("nist7x7", 16, "ecp5-25k"), ("digits", 16, "ecp5-25k"),
+                                  ("digits", 32, "ecp5-85k")):
+        check_resources(_core(preset, f"hardware.lanes={lanes}").resources(), TARGETS[target], "mgd_core")
+
+
+def test_block_ram_cells_over_the_part_are_refused_after_yosys():
+    want = ("design 'mgd_core' does not fit ecp5-25k (Lattice LFE5U-25F-CABGA381): DP16KD used 60, available "
+            "56 (107 %; Yosys mapped 60 DP16KD)")
+    with pytest.raises(DoesNotFitError, match=f"^{re.escape(want)}$") as exc:
+        check_cells({"DP16KD": 60, "MULT18X18D": 28, "LUT4": 9000}, TARGETS["ecp5-25k"], "mgd_core")
+    assert exc.value.overflows == [("DP16KD", 60, 56)]
+    want = ("design 'x' does not fit ice40-up5k (Lattice iCE40UP5K-SG48): ICESTORM_DSP used 9, available 8 "
+            "(112 %; Yosys mapped 9 SB_MAC16); ICESTORM_RAM used 31, available 30 (103 %; Yosys mapped 31 "
+            "SB_RAM40_4K); ICESTORM_SPRAM used 5, available 4 (125 %; Yosys mapped 5 SB_SPRAM256KA)")
+    with pytest.raises(DoesNotFitError, match=f"^{re.escape(want)}$"):
+        check_cells({"SB_MAC16": 9, "SB_RAM40_4K": 31, "SB_SPRAM256KA": 5}, TARGETS["ice40-up5k"], "x")
+    check_cells({"DP16KD": 56, "MULT18X18D": 28}, TARGETS["ecp5-25k"], "mgd_core")
+
+
+@pytest.mark.synth
+def test_small_folded_core_maps_its_memories_to_block_ram(tmp_path):
+    """parity4 (4-8-1, 16 samples) folded at P = 2 on the ECP5-25k: θ, G, the input and index ROMs are
+    deeper than 16 words, so they must be DP16KD, not flip-flops or LUT RAM."""
+    core = _core("parity4", "hardware.lanes=2", "mgd.perturbation=node", "fixed.grad_width=20")
+    mems = {m.name: m for m in core.resources().memories}
+    report = synthesize(core, "mgd_core", "ecp5-25k", tmp_path / "out")
+    stored = json.loads((tmp_path / "out" / REPORT_JSON).read_text())
+    assert stored["memories"] == report.memories
+    for name in ("theta_mem", "grad_mem", "x_rom", "index_rom"):  # x_rom: 16 x 2 words, one bank
+        assert mems[name].block, name
+        got = report.memories[name]
+        assert got["mapped_to"] in ("$__DP16KD_", "$__PDPW16KD_") and set(got["cells"]) == {"DP16KD"}, got
+    # act_mem (8 words): LUT RAM, one TRELLIS_DPR16X4 per 4 bits; z_mem (4 words): flip-flops; t_rom (16 x 1
+    # bit) is Yosys's choice: LUTs
+    assert not mems["act_mem"].block and not mems["z_mem"].block and not mems["t_rom"].block
+    assert report.memories["act_mem"]["cells"] == {"TRELLIS_DPR16X4": -(-mems["act_mem"].width // 4)}
+    assert report.memories["z_mem"] == report.memories["t_rom"] == {"mapped_to": "logic", "cells": {}}
+    # 2 lanes, 1 cost square, the correlation product: what the check before Yosys counted
+    assert report.summary["dsp"] == dsp_needed(core.resources(), TARGETS["ecp5-25k"])[0] == 4
+    assert report.summary["bram"] == sum(n for m in report.memories.values() for c, n in m["cells"].items()
+                                         if c == "DP16KD")
+    assert report.summary["fmax_mhz"] > 50 and report.summary["logic_used"] > 0
