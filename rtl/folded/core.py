@@ -24,11 +24,12 @@ Every memory read is synchronous and every memory output is registered in the fa
 Forward passes:
 
 - 0: θ (and the LFSR states) at the item's address, the input word (sample ROM for layer 0, activation
-  memory otherwise) are read.
+  memory otherwise) are read (node mode: θ at stage 1).
 - 1 (:data:`RAM_REG`): the words are registered.
-- 2 (:data:`SELECT`): the broadcast input ``a_i`` is selected from its word (``2**A_f`` for the bias) and the
-  lane operands formed (``w' = θ + s·2**(T_f−k_p)`` exact in a weight-mode perturbed pass, ``θ``
-  otherwise), into the MAC's operand registers; 3: products registered.
+- 2 (:data:`SELECT`): the broadcast input ``a_i`` is selected from its word (``2**A_f`` for the bias) and,
+  in weight mode, the lane operands formed (``w' = θ + s·2**(T_f−k_p)`` exact in a perturbed pass, ``θ``
+  otherwise), into the MAC's operand registers (node mode: the θ word's own register, at stage 3, is the
+  operand); 3: products registered.
 - 4 (:data:`ACCUMULATE`): the accumulators add the product; a group's first item restarts the sum at the
   node perturbation (node mode's perturbed pass; exact, the spec adds it after the exact MAC) or 0; node
   mode's perturbed first layer loads the baseline's pre-activation (``z_mem``) instead.
@@ -408,7 +409,10 @@ class FoldedCore(MGDCoreBase):
         # CORR_MULTIPLY; readback when idle) -----------------------------------------------------------
         corr_read = corr(CORR_MULTIPLY)
         theta_stage = CORR_MULTIPLY + THETA_IN  # θ reaches CorrelateLanes THETA_IN clocks after G
-        param_addr = Mux(active, Mux(corr(theta_stage), s_[theta_stage]["addr"], seq.addr), rb_addr)
+        # node mode: θ is the multiplier operand as it is, read a clock late so that its register feeds the
+        # multipliers directly (weight mode forms w' = θ ± amplitude first, in the MAC's operand registers)
+        forward_addr = s_[1]["addr"] if node else seq.addr
+        param_addr = Mux(active, Mux(corr(theta_stage), s_[theta_stage]["addr"], forward_addr), rb_addr)
         corr_addr = Mux(active, s_[CORR_MULTIPLY]["addr"], rb_addr)
         theta_rd, g_rd = theta_mem.read_port(), g_mem.read_port()
         m.d.comb += [theta_rd.addr.eq(param_addr), g_rd.addr.eq(corr_addr)]
@@ -474,7 +478,7 @@ class FoldedCore(MGDCoreBase):
             m.d.comb += a.eq(Mux(s2["bias"], one, x_in))
         op_width = wt if node else wt + 1
         ops = [Signal(signed(op_width), name=f"op{p}") for p in range(P)]
-        if node:
+        if node:  # the θ word's register, at SELECT + 1 (read at stage 1)
             for p in range(P):
                 m.d.comb += ops[p].eq(thetas[p])
         else:
@@ -485,7 +489,7 @@ class FoldedCore(MGDCoreBase):
         amp_n = s.node_amplitude if node else 0
         init_width = max(1, amp_n.bit_length() + 1)
         m.submodules.mac = mac = MACLanes(lanes=P, op_width=op_width, a_shape=a_shape, z_width=wz,
-                                          init_width=init_width)
+                                          init_width=init_width, op_registered=node)
         m.d.comb += [mac.op.eq(pack(ops)), mac.a.eq(a)]
 
         # ---- stage ACCUMULATE: sums (restarted at the node perturbation), or the shared pre-activations --

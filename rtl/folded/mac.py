@@ -42,11 +42,15 @@ class MACLanes(wiring.Component):
         fits; two's complement partial sums wrap harmlessly, the final sum is exact).
     init_width : int
         Width of each signed ``init`` lane (the node perturbation ``±2**(T_f + A_f - k_p)``, or 0).
+    op_registered : bool
+        ``op`` comes straight from registers one clock later (cycle ``c + 1``) and feeds the multipliers
+        as it is: no operand registers of its own (node mode, whose operand is the registered θ word).
 
     Attributes
     ----------
     op : In(P · op_width)
-        Lane operands, flat (lane ``p`` in bits ``[p·op_width, (p+1)·op_width)``), cycle ``c``.
+        Lane operands, flat (lane ``p`` in bits ``[p·op_width, (p+1)·op_width)``), cycle ``c`` (cycle
+        ``c + 1`` with ``op_registered``).
     a : In(a_shape)
         Broadcast input, cycle ``c``.
     prod : Out(P · prod_width)
@@ -65,10 +69,12 @@ class MACLanes(wiring.Component):
     cycle ``c`` is in ``z`` in cycle ``c + 3``.
 
     Netlist: P multipliers (one MULT18X18D / SB_MAC16 each when ``op_width`` and ``len(a) + 1`` fit the
-    block), registers for ``a``, the P operands, the P products and the P accumulators.
+    block), registers for ``a``, the P operands (unless ``op_registered``), the P products and the P
+    accumulators.
     """
 
-    def __init__(self, *, lanes: int, op_width: int, a_shape, z_width: int, init_width: int = 1) -> None:
+    def __init__(self, *, lanes: int, op_width: int, a_shape, z_width: int, init_width: int = 1,
+                 op_registered: bool = False) -> None:
         with rejecting(self):
             for name, v in (("lanes", lanes), ("op_width", op_width), ("z_width", z_width),
                             ("init_width", init_width)):
@@ -76,7 +82,7 @@ class MACLanes(wiring.Component):
                     raise ValueError(f"MACLanes {name} must be a positive integer, not {v!r}")
             self._lanes, self._op_width = lanes, op_width
             self._z_width, self._init_width = z_width, init_width
-            self._a_shape = a_shape
+            self._a_shape, self._op_registered = a_shape, bool(op_registered)
             self._prod_width = op_width + a_shape.width + 1
         super().__init__({
             "op": In(flat_width(lanes, op_width)), "a": In(a_shape), "en": In(1), "first": In(1),
@@ -99,10 +105,14 @@ class MACLanes(wiring.Component):
         loads = elements(self.load_z, P, wz, True)
         prods, accs = [], []
         for p in range(P):
-            op_r = Signal(signed(self._op_width), name=f"op_r{p}")
             prod = Signal(signed(self._prod_width), name=f"prod{p}")
             acc = Signal(signed(wz), name=f"acc{p}")
-            m.d.sync += [op_r.eq(ops[p]), prod.eq(op_r * a_r)]
+            if self._op_registered:
+                op_r = ops[p]
+            else:
+                op_r = Signal(signed(self._op_width), name=f"op_r{p}")
+                m.d.sync += op_r.eq(ops[p])
+            m.d.sync += prod.eq(op_r * a_r)
             with m.If(self.en):
                 m.d.sync += acc.eq(Mux(self.first, inits[p], acc) + Mux(self.load, loads[p], prod))
             prods.append(prod)
