@@ -97,6 +97,7 @@ def _run(args: argparse.Namespace) -> int:
     workers = _int("--workers", args.workers, 1)
     steps = None if args.steps is None else _int("--steps", args.steps, 1)
     eval_every = _int("--eval-every", args.eval_every, 1)
+    confirm = _int("--confirm-rtl", args.confirm_rtl, 0)
     targets = _targets(args.targets)
     overrides = _overrides(args.overrides)
     fmax_mhz = _fmax(args.fmax)
@@ -118,7 +119,7 @@ def _run(args: argparse.Namespace) -> int:
     say = None if args.quiet else (lambda line: print(line, flush=True))
     result = run_scaling(args.out, hidden=hidden, modes=modes, seeds=seeds, lanes=lanes, fmax=fmax,
                          workers=workers, budgets=budgets, eval_every=eval_every, targets=targets,
-                         overrides=overrides,
+                         overrides=overrides, confirm_steps=confirm,
                          command=shlex.join(["mgd", *sys.argv[1:]]) if sys.argv[1:2] == [NAME] else "",
                          progress=say)
     for r in result["table"]:
@@ -148,6 +149,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                         help="override for every run, after the mode's settings, e.g. fixed.eta_shift=6 "
                              "(repeatable)")
+    parser.add_argument("--confirm-rtl", default="0", metavar="STEPS",
+                        help="also co-simulate seed 1 of every point on the core in Verilator, bit-exact at "
+                             "every update, to the model's step at the highest target, at most STEPS steps "
+                             "(default 0: off)")
     parser.add_argument("--out", required=True, metavar="DIR", help="report folder")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(func=_run)

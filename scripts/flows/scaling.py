@@ -161,6 +161,52 @@ def hardware_part(hidden: Sequence[int], modes: Sequence[str], lanes: int, *, st
     return rows
 
 
+# ---- the RTL's confirmation ---------------------------------------------------------------------------
+def confirm_on_rtl(runs: list[dict[str, Any]], *, lanes: int, style: str, max_steps: int,
+                   targets: Sequence[float], overrides: Sequence[str] = (), sim: str = "verilator",
+                   progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Seed 1 of every (mode, h) co-simulated on the ``style`` core (:func:`testbench.cosim.run_cosim`),
+    bit-exact at every update, for as many steps as the model took to its highest target (its budget when
+    it did not reach it), capped at ``max_steps``; the RTL's own test accuracy is evaluated every
+    ``eval_every`` steps, so ``rtl_steps_to`` is where the RTL reached each target.
+
+    One row per point: ``mode``, ``hidden``, ``seed``, ``steps`` (co-simulated), ``covers_target`` (the run
+    reached the model's step to the highest target), ``bit_exact``, ``mismatch``, ``model_steps_to``,
+    ``rtl_steps_to`` (``None`` for a target not reached within the co-simulated steps), ``confirmed``
+    (bit-exact and, for every target inside the run, the same step as the model), ``sim_s``.
+    """
+    from testbench.cosim import run_cosim
+
+    top = f"{max(targets):g}"
+    rows = []
+    for run in runs:
+        if run["seed"] != 1:
+            continue
+        mode, h = run["mode"], run["hidden"]
+        steps = min(max_steps, run["steps_to"][top] or run["budget"])
+        cfg = scaling_config(h, mode, 1, budget=steps, eval_every=run["eval_every"], target=max(targets),
+                             overrides=overrides)
+        widest = max(cfg.network.layers[1:])
+        used = min(lanes, widest) if style == "folded" else lanes
+        cfg = apply_overrides(cfg, [f"hardware.style={style}", f"hardware.lanes={used}"])
+        r = run_cosim(cfg, sim, steps, name=f"scaling-{mode}-h{h}", eval_every=run["eval_every"])
+        rtl_to = {f"{t:g}": next((int(p[0]) for p in r.curve if p[3] >= t), None) for t in targets}
+        inside = [k for k, v in run["steps_to"].items() if v is not None and v <= r.steps]
+        row = {"mode": mode, "hidden": h, "seed": 1, "lanes_used": used, "steps": r.steps,
+               "covers_target": (run["steps_to"][top] <= r.steps if run["steps_to"][top] is not None
+                                 else r.steps >= run["budget"]),
+               "bit_exact": r.bit_exact, "mismatch": r.mismatch, "model_steps_to": dict(run["steps_to"]),
+               "rtl_steps_to": rtl_to, "sim_s": round(r.sim_s, 1),
+               "confirmed": r.bit_exact and all(rtl_to[k] == run["steps_to"][k] for k in inside)}
+        rows.append(row)
+        if progress:
+            verdict = "bit-exact" if r.bit_exact else f"MISMATCH: {r.mismatch}"
+            progress(f"RTL ({sim}) {mode} h={h} seed 1: {r.steps:,} steps {verdict}, reached "
+                     + ", ".join(f"{float(k):.0%} " + ("not reached" if v is None else f"at {v:,}")
+                                 for k, v in rtl_to.items()) + f" ({r.sim_s:.0f} s)")
+    return rows
+
+
 def combine(table: list[dict[str, Any]], hardware: list[dict[str, Any]],
             fmax_mhz: float) -> list[dict[str, Any]]:
     """The study's rows (per mode, h, target) with ``cycles_per_step`` and ``time_s`` (``min``, ``q1``,
@@ -182,11 +228,12 @@ def combine(table: list[dict[str, Any]], hardware: list[dict[str, Any]],
 def run_scaling(out: str | Path, *, hidden: Sequence[int], modes: Sequence[str], seeds: int, lanes: int,
                 fmax: dict[str, Any], workers: int = 2, budgets: dict[str, int] | None = None,
                 eval_every: int = EVAL_EVERY, targets: Sequence[float] = TARGETS, style: str = "folded",
-                overrides: Sequence[str] = (), command: str = "",
+                overrides: Sequence[str] = (), command: str = "", confirm_steps: int = 0,
                 progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The whole of ``mgd scaling``: the hardware part first (seconds; a core that cannot be built is known
     before the long part), then :func:`golden_model.studies.scaling.scaling_study`, then the report
-    (:func:`write_report`). Returns the result written to ``scaling.json``."""
+    (:func:`write_report`); with ``confirm_steps > 0``, seed 1 of every point is also run on the RTL
+    (:func:`confirm_on_rtl`). Returns the result written to ``scaling.json``."""
     t0 = time.perf_counter()
     budget_of = {m: (budgets or {}).get(m, MODE_SETTINGS[m]["budget"]) for m in modes}
     hardware = hardware_part(hidden, modes, lanes, style=style, budgets=budget_of, overrides=overrides)
@@ -202,6 +249,9 @@ def run_scaling(out: str | Path, *, hidden: Sequence[int], modes: Sequence[str],
         "hardware": {"style": style, "lanes": lanes, "rows": hardware},
         "table": combine(study["table"], hardware, fmax["fmax_mhz"]),
         "study": study,
+        "rtl": (confirm_on_rtl(study["runs"], lanes=lanes, style=style, max_steps=confirm_steps,
+                               targets=targets, overrides=overrides, progress=progress)
+                if confirm_steps > 0 else []),
         "wall_time_s": time.perf_counter() - t0,
     }
     write_report(result, out)
@@ -313,6 +363,22 @@ def markdown_report(result: dict[str, Any]) -> str:
                          f"{rows[0]['budget']:,} steps; their test accuracy at the end: {accs}")
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    if result.get("rtl"):
+        lines += ["", "## Confirmed on the RTL", "",
+                  "Seed 1 of each point co-simulated on the core in Verilator, θ, G (and M) compared with "
+                  "the model at every update (digests every update, full readbacks at intervals), test "
+                  "accuracy of the RTL's θ evaluated at the same steps as the model's.", "",
+                  "| mode | h | lanes | steps co-simulated | bit-exact | model: steps to | RTL: steps to | "
+                  "confirmed | sim time |", "| --- | ---: | ---: | ---: | --- | --- | --- | --- | ---: |"]
+        capped = " (capped by --confirm-rtl before the model's step to its top target)"
+        for r in result["rtl"]:
+            def to(d):
+                return ", ".join(f"{float(k):.0%} {'—' if v is None else f'{v:,}'}" for k, v in d.items())
+            conf = ("yes" if r["confirmed"] else "NO") + ("" if r["covers_target"] else capped)
+            exact = "yes" if r["bit_exact"] else f"NO: {r['mismatch']}"
+            lines.append(f"| {r['mode']} | {r['hidden']} | {r['lanes_used']} | {r['steps']:,} | {exact} | "
+                         f"{to(r['model_steps_to'])} | {to(r['rtl_steps_to'])} | {conf} | "
+                         f"{r['sim_s']:.0f} s |")
     lines += ["", f"Study wall time {study['wall_time_s']:.0f} s on {s['workers']} worker(s); whole command "
               f"{result['wall_time_s']:.0f} s."]
     if result.get("command"):

@@ -26,6 +26,7 @@ TINY = ["--hidden", "2,4", "--seeds", "2", "--steps", "800", "--eval-every", "10
     (["--workers", "0"], "--workers must be an integer >= 1, not '0'"),
     (["--steps", "-1"], "--steps must be an integer >= 1, not '-1'"),
     (["--eval-every", "0"], "--eval-every must be an integer >= 1, not '0'"),
+    (["--confirm-rtl", "-1"], "--confirm-rtl must be an integer >= 0, not '-1'"),
     (["--targets", "0.8,1.5"],
      "--targets must be comma-separated test accuracies above 0 and at most 1 such as 0.8,0.9, "
      "not '0.8,1.5'"),
@@ -102,3 +103,24 @@ def test_tiny_run_writes_the_three_files(tmp_path, capsys) -> None:
             timed += t is not None
     assert timed  # some statistic was reached, so some hardware time was computed
     assert "node h=4 to 30%" in capsys.readouterr().out
+
+
+@pytest.mark.cosim
+def test_confirm_rtl_runs_seed_1_on_the_core_and_finds_the_same_steps(tmp_path, capsys) -> None:
+    """--confirm-rtl: seed 1 of each point on the folded core in Verilator, bit-exact, and the RTL's θ
+    reaches each target at the model's step."""
+    out = tmp_path / "scaling"
+    args = ["scaling", "--hidden", "4", "--modes", "node", "--seeds", "1", "--steps", "800", "--eval-every",
+            "100", "--targets", "0.26,0.3", "--confirm-rtl", "800", "--fmax", "50", "--workers", "1",
+            "--quiet", "--out", str(out)]
+    assert main(args) == 0
+    result = json.loads((out / "scaling.json").read_text())
+    run = next(r for r in result["study"]["runs"] if r["seed"] == 1)
+    [rtl] = result["rtl"]
+    assert (rtl["mode"], rtl["hidden"], rtl["seed"], rtl["lanes_used"]) == ("node", 4, 1, 4)
+    assert rtl["bit_exact"] and rtl["mismatch"] is None
+    assert rtl["model_steps_to"] == run["steps_to"]
+    assert run["steps_to"]["0.3"] is not None  # the model reaches the top target within 800 steps ...
+    assert rtl["steps"] == run["steps_to"]["0.3"] and rtl["covers_target"]  # ... and the RTL runs to it
+    assert rtl["rtl_steps_to"] == run["steps_to"] and rtl["confirmed"]
+    assert "## Confirmed on the RTL" in (out / "scaling.md").read_text()
