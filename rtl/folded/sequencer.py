@@ -127,7 +127,12 @@ class Sequencer(wiring.Component):
         n, limit = Signal(STEP_BITS), Signal(STEP_BITS)
         taus = {k: Signal(TAU_BITS, init=1, name=f"{k}_reg") for k in ("tau_x", "tau_p", "tau_theta")}
         cnt = {k: Signal(TAU_BITS, name=f"cnt_{k}") for k in taus}
-        wrap = {k: cnt[k] + 1 >= taus[k] for k in taus}
+        # ``(n + 1) % τ == 0`` for the step in progress, registered (the counters' add-and-compare was the
+        # core's critical path into the sample address): the counters change only at a step's end and the τ's
+        # only on ``start``, and the flags are first read at the step's end or by its correlation items, many
+        # clocks later; the items issued in the step's first clock carry a stale flag they never use
+        wrap = {k: Signal(name=f"wrap_{k}") for k in taus}
+        m.d.sync += [wrap[k].eq(cnt[k] + 1 >= taus[k]) for k in taus]
         sample = Signal.like(self.sample)
         x_base, t_base = Signal.like(self.x_base), Signal.like(self.t_base)
         need_base = Signal(init=1)
