@@ -10,7 +10,7 @@ An :class:`MGDConfig` is a frozen dataclass of six sections, each its own frozen
 ``noise``    hardware non-idealities studied by the papers (cost noise, update noise, device variation)
 ``fixed``    number formats and shifts of the fixed-point model and of the RTL
 ``task``     dataset, training length, target accuracy
-``hardware`` the RTL's datapath style (spatial | folded) and the folded style's lane count
+``hardware`` the RTL's datapath style (spatial | folded), the folded style's lane count and sample store
 
 It is loaded from TOML (:func:`load_toml`), from a built-in preset (:func:`from_preset`) and adjusted with
 ``section.field=value`` overrides (:func:`apply_overrides`); :func:`to_toml` writes it back so that
@@ -31,6 +31,7 @@ import tomli_w
 from golden_model.errors import MGDError
 from golden_model.params import ParamLayout
 from golden_model.qformat import OVERFLOWS, ROUNDINGS, split_qformat
+from golden_model.validate import check_float, check_int, read_text
 
 __all__ = [
     "ConfigError",
@@ -60,7 +61,15 @@ DATASETS = ("xor", "parity", "nist7x7", "digits")
 HW_ACTIVATIONS = ("hard_sigmoid", "clipped_relu", "relu", "hard_tanh")
 HARDWARE_STYLES = ("spatial", "folded")
 HARDWARE_TARGETS = ("ice40-up5k", "ecp5-25k", "ecp5-85k")
+SAMPLE_STORES = ("rom", "stream")  # hardware.samples
 MAX_LANES = 1024  # folded style: more MAC lanes than any part has multipliers (ECP5-85k: 156)
+# Upper bounds of the fields that had none: far beyond any run the toolkit makes, finite so that a typo
+# (1e6 for 1e-6, inf) is refused before anything runs.
+MAX_STEPS = 10**9  # task.steps, task.eval_every: a day of the fixed model at its fastest
+MAX_EVALUATIONS = 10**6  # task.steps / task.eval_every: points of the learning curve
+MAX_LAYER = 4096  # neurons in one layer
+MAX_LAYERS = 16  # sizes in network.layers (inputs and outputs included)
+MAX_PARAMS = 10**6  # weights and biases of the network (digits 64-32-10: 2410)
 
 
 class ConfigError(MGDError):
@@ -71,19 +80,14 @@ def _fail(name: str, value: Any, allowed: str) -> None:
     raise ConfigError(f"{name} must be {allowed}, not {value!r}")
 
 
-def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < lo or (hi is not None and value > hi):
-        rng = f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}"
-        _fail(name, value, rng)
+def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
+    check_int(name, value, lo, hi, error=ConfigError)
 
 
-def _check_float(name: str, value: Any, lo: float, hi: float | None = None, lo_open: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if ok:
-        ok = (value > lo if lo_open else value >= lo) and (hi is None or value <= hi)
-    if not ok:
-        lo_s = f"> {lo}" if lo_open else f">= {lo}"
-        _fail(name, value, f"a number {lo_s}" + (f" and <= {hi}" if hi is not None else ""))
+def _check_float(name: str, value: Any, lo: float, hi: float, lo_open: bool = False,
+                 hi_open: bool = False) -> None:
+    """A finite number in the range, NaN and infinities refused (:func:`.validate.check_float`)."""
+    check_float(name, value, lo, hi, lo_open=lo_open, hi_open=hi_open, error=ConfigError)
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -121,13 +125,19 @@ class NetworkConfig:
         if isinstance(layers, list):
             object.__setattr__(self, "layers", tuple(layers))
             layers = self.layers
-        if (not isinstance(layers, tuple) or len(layers) < 2
-                or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in layers)):
-            _fail("network.layers", self.layers, "a list of at least two positive integers")
+        if (not isinstance(layers, tuple) or not 2 <= len(layers) <= MAX_LAYERS
+                or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_LAYER
+                           for n in layers)):
+            _fail("network.layers", self.layers,
+                  f"a list of 2 to {MAX_LAYERS} layer sizes, each an integer from 1 to {MAX_LAYER}")
+        n_params = ParamLayout(layers).n_params
+        if n_params > MAX_PARAMS:
+            _fail("network.layers", list(layers),
+                  f"a network of at most {MAX_PARAMS} parameters (this one has {n_params})")
         _check_choice("network.activation", self.activation, ACTIVATIONS)
         _check_choice("network.output_activation", self.output_activation, ACTIVATIONS)
         _check_choice("network.cost", self.cost, COSTS)
-        _check_float("network.init_scale", self.init_scale, 0.0, lo_open=True)
+        _check_float("network.init_scale", self.init_scale, 0.0, 100.0, lo_open=True)
 
     @property
     def n_weights(self) -> int:
@@ -163,17 +173,18 @@ class MGDSettings:
     def __post_init__(self) -> None:
         _check_choice("mgd.perturbation", self.perturbation, PERTURBATIONS)
         _check_choice("mgd.multiplexing", self.multiplexing, MULTIPLEXING)
-        _check_float("mgd.delta", self.delta, 0.0, lo_open=True)
-        _check_float("mgd.eta", self.eta, 0.0, lo_open=True)
+        _check_float("mgd.delta", self.delta, 0.0, 10.0, lo_open=True)
+        _check_float("mgd.eta", self.eta, 0.0, 1000.0, lo_open=True)
         for name in ("tau_x", "tau_p", "tau_theta"):
             _check_int(f"mgd.{name}", getattr(self, name), 1, 1 << 20)
         _check_choice("mgd.cost_change", self.cost_change, COST_CHANGES)
-        _check_float("mgd.tau_hp", self.tau_hp, 0.0, lo_open=True)
+        _check_float("mgd.tau_hp", self.tau_hp, 0.0, float(MAX_STEPS), lo_open=True)
         _check_choice("mgd.optimizer", self.optimizer, OPTIMIZERS)
-        _check_float("mgd.momentum", self.momentum, 0.0, 1.0)
-        _check_float("mgd.beta1", self.beta1, 0.0, 1.0)
-        _check_float("mgd.beta2", self.beta2, 0.0, 1.0)
-        _check_float("mgd.adam_eps", self.adam_eps, 0.0, lo_open=True)
+        # < 1: at 1 momentum never decays and Adam's bias correction 1 - beta**t divides by zero
+        _check_float("mgd.momentum", self.momentum, 0.0, 1.0, hi_open=True)
+        _check_float("mgd.beta1", self.beta1, 0.0, 1.0, hi_open=True)
+        _check_float("mgd.beta2", self.beta2, 0.0, 1.0, hi_open=True)
+        _check_float("mgd.adam_eps", self.adam_eps, 0.0, 1.0, lo_open=True)
         _check_int("mgd.seed", self.seed, 0, (1 << 32) - 1)
 
 
@@ -189,7 +200,7 @@ class NoiseConfig:
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
-            _check_float(f"noise.{f.name}", getattr(self, f.name), 0.0)
+            _check_float(f"noise.{f.name}", getattr(self, f.name), 0.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -228,6 +239,9 @@ class FixedConfig:
         _check_choice("fixed.rounding", self.rounding, ROUNDINGS)
         _check_choice("fixed.overflow", self.overflow, OVERFLOWS)
         theta_signed, _, frac = parse_qformat("fixed.theta", self.theta)
+        if frac < 1:
+            _fail("fixed.theta", self.theta, 'a Q-format with at least 1 fraction bit such as "Q3.12" (the '
+                  "perturbation 2^-fixed.amplitude_shift and the updates are fractions of a unit)")
         act_signed, act_int, _ = parse_qformat("fixed.activation", self.activation)
         cost_signed, _, _ = parse_qformat("fixed.cost", self.cost)
         if not theta_signed:
@@ -264,9 +278,13 @@ class TaskConfig:
     def __post_init__(self) -> None:
         _check_choice("task.dataset", self.dataset, DATASETS)
         _check_int("task.parity_bits", self.parity_bits, 2, 12)
-        _check_int("task.steps", self.steps, 1)
+        _check_int("task.steps", self.steps, 1, MAX_STEPS)
         _check_float("task.target_accuracy", self.target_accuracy, 0.0, 1.0)
-        _check_int("task.eval_every", self.eval_every, 1)
+        _check_int("task.eval_every", self.eval_every, 1, MAX_STEPS)
+        if self.steps // self.eval_every > MAX_EVALUATIONS:
+            least = self.steps // (MAX_EVALUATIONS + 1) + 1
+            _fail("task.eval_every", self.eval_every, f"an integer >= {least} for task.steps = {self.steps} "
+                  f"(at most {MAX_EVALUATIONS} evaluations per run)")
         _check_int("task.data_seed", self.data_seed, 0, (1 << 32) - 1)
         _check_float("task.test_fraction", self.test_fraction, 0.0, 0.9)
 
@@ -280,16 +298,25 @@ class HardwareConfig:
     ``lanes``: P, the folded style's MAC lanes (unused by the spatial style).
     ``target``: the FPGA part a preset is meant for (``rtl.synth.TARGETS``; a test keeps the two lists
     equal).
+    ``samples``: where the folded core's training set comes from: ``rom`` (built into the bitstream, block
+    RAM with initial contents) or ``stream`` (RAM without initial contents, filled by the host through the
+    core's ``load`` port before training: iCE40 SPRAM, and one bitstream trains on data of the same shape it
+    was not built with). The spatial style has only ``rom``.
     """
 
     style: str = "spatial"  # spatial | folded
     lanes: int = 8  # folded style: P multiply-accumulate lanes
     target: str = "ecp5-25k"  # the part mgd run and mgd compare synthesize for unless --target says
+    samples: str = "rom"  # rom | stream (folded style): the sample store built in, or loaded by the host
 
     def __post_init__(self) -> None:
         _check_choice("hardware.style", self.style, HARDWARE_STYLES)
         _check_int("hardware.lanes", self.lanes, 1, MAX_LANES)
         _check_choice("hardware.target", self.target, HARDWARE_TARGETS)
+        _check_choice("hardware.samples", self.samples, SAMPLE_STORES)
+        if self.style == "spatial" and self.samples != "rom":
+            _fail("hardware.samples", self.samples, "'rom' for hardware.style = 'spatial' (only the folded "
+                  "core streams its training set: set hardware.style = 'folded')")
 
 
 _SECTIONS: dict[str, type] = {
@@ -359,11 +386,15 @@ def loads_toml(text: str) -> MGDConfig:
     return from_dict(data)
 
 
-def load_toml(path: str | Path) -> MGDConfig:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file must be an existing TOML file, not {str(path)!r}")
-    return loads_toml(path.read_text())
+def load_toml(path: str | Path, name: str = "--config") -> MGDConfig:
+    """The config of a TOML file; ``name`` (the option that gave it) is named when it cannot be read."""
+    what = "a readable UTF-8 TOML config file"
+    text = read_text(name, path, what, max_bytes=1 << 20, error=ConfigError)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name} must be {what}, not {str(path)!r} (not valid TOML: {exc})") from None
+    return from_dict(data)
 
 
 def to_toml(config: MGDConfig) -> str:

@@ -203,10 +203,13 @@ def bank_spacing(lanes: int, width: int) -> int:
     width = _check_width(width)
     spacing = ((1 << width) - 1) // lanes
     if lanes > 1 and spacing < MIN_SPACING:
-        need = next(w for w in TAPS if ((1 << w) - 1) // lanes >= MIN_SPACING) if lanes < (1 << 26) else None
+        need = next((w for w in TAPS if ((1 << w) - 1) // lanes >= MIN_SPACING), None)
+        widest = max(TAPS)
+        advice = (f"use width >= {need}" if need is not None else
+                  f"at most {((1 << widest) - 1) // MIN_SPACING} lanes fit at the widest width, {widest}")
         raise LFSRError(
             f"sign bank width must leave at least {MIN_SPACING} steps between lanes; {lanes} lanes of width "
-            f"{width} are only {spacing} apart (use width >= {need})")
+            f"{width} are only {spacing} apart ({advice})")
     return spacing
 
 

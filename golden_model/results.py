@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from golden_model.config import MGDConfig
+from golden_model.validate import write_json
 
 __all__ = ["CurvePoint", "TrainResult"]
 
@@ -62,4 +62,4 @@ class TrainResult:
         }
 
     def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        write_json(path, self.to_dict(), name="result")

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from golden_model.errors import MGDError
+from golden_model.validate import atomic_path, reading
 
 __all__ = ["Trace", "TraceError", "TRACE_FIELDS"]
 
@@ -42,6 +43,25 @@ class TraceError(MGDError):
 
 TRACE_FIELDS = ("n", "sample", "baseline", "C0", "C", "C_hat", "sign_bits", "lfsr", "theta", "G", "M",
                 "updated", "sat_events")
+
+
+# fields that have one more axis than the steps (lanes or parameters)
+_2D_FIELDS = ("sign_bits", "lfsr", "theta", "G", "M")
+
+
+def _check_fields(name: str, path: str | Path, what: str, arrays: dict[str, np.ndarray]) -> None:
+    """Refuse loaded arrays that are not a trace: wrong number of axes, steps or element type."""
+    steps = arrays["n"].shape[0] if arrays["n"].ndim == 1 else None
+    for field_name, a in arrays.items():
+        ndim = 2 if field_name in _2D_FIELDS else 1
+        why = None
+        if a.dtype.kind not in "biu":
+            why = f"field {field_name} holds {a.dtype} values, not integers"
+        elif a.ndim != ndim or steps is None or a.shape[0] != steps:
+            why = (f"field {field_name} has shape {a.shape}, not ({'steps' if steps is None else steps}"
+                   f"{', n' if ndim == 2 else ','})")
+        if why:
+            raise TraceError(f"{name} must be {what}, not {str(path)!r} ({why})")
 
 
 @dataclass
@@ -89,18 +109,33 @@ class Trace:
         return cls(**kw, config=parts[0].config if parts else "")
 
     def save(self, path: str | Path) -> None:
-        """Write a compressed ``.npz`` with every field and the config TOML."""
-        np.savez_compressed(path, **self.arrays(), config=np.array(self.config))
+        """Write a compressed ``.npz`` with every field and the config TOML to exactly ``path`` (no ``.npz``
+        is appended), atomically: an interrupted save leaves no partial file."""
+        with atomic_path(path, name="trace") as tmp, open(tmp, "wb") as f:
+            np.savez_compressed(f, **self.arrays(), config=np.array(self.config))
 
     @classmethod
-    def load(cls, path: str | Path) -> Trace:
-        with np.load(path) as data:
-            missing = [name for name in TRACE_FIELDS if name not in data]
-            if missing:
-                raise TraceError(f"trace file {path} must hold the fields {', '.join(TRACE_FIELDS)}; "
-                                 f"it lacks {', '.join(missing)} (written by an older mgd? write it again)")
-            kw = {name: data[name] for name in TRACE_FIELDS}
-            return cls(**kw, config=str(data["config"]))
+    def load(cls, path: str | Path, name: str = "trace file") -> Trace:
+        """Read a trace written by :meth:`save`. Anything else (a missing, unreadable, corrupt or truncated
+        file, not an ``.npz``, one that would need pickle, fields missing or of the wrong shape or type)
+        raises :class:`TraceError` naming ``name`` (the argument that gave the path), the path and why."""
+        what = "a trace .npz written by `mgd trace write`"
+        with reading(name, path, what, error=TraceError):
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise TraceError(f"{name} must be {what}, not {str(path)!r} (a single .npy array, not an "
+                                 ".npz archive)")
+            with data:
+                missing = [f for f in (*TRACE_FIELDS, "config") if f not in data.files]
+                if missing:
+                    raise TraceError(f"{name} must be {what}, not {str(path)!r} (it lacks the fields "
+                                     f"{', '.join(missing)}; written by an older mgd? write it again)")
+                kw = {f: data[f] for f in TRACE_FIELDS}
+                config = data["config"]
+        _check_fields(name, path, what, kw)
+        if config.shape != () or config.dtype.kind != "U":
+            raise TraceError(f"{name} must be {what}, not {str(path)!r} (its config is not one string)")
+        return cls(**kw, config=str(config))
 
     def mismatches(self, other: Trace, limit: int = 10) -> list[str]:
         """Differences of ``other`` (actual) from ``self`` (expected): the first ``limit`` as text naming the

@@ -13,7 +13,9 @@ from typing import Any
 
 from amaranth.lib import wiring
 
-__all__ = ["Block", "BLOCKS", "add_block_args", "build_block"]
+__all__ = ["Block", "BLOCKS", "add_block_args", "build_block", "MAX_BANK_LANES"]
+
+MAX_BANK_LANES = 65536  # sign-bank --lanes: more lanes than any network here has parameters (digits: 2410)
 
 
 @dataclass(frozen=True)
@@ -26,14 +28,23 @@ class Block:
 
 
 def _sign_bank_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lanes", type=int, default=64, help="number of sign lanes (default 64)")
-    p.add_argument("--width", type=int, default=16, help="LFSR width of every lane, 3..32 (default 16)")
-    p.add_argument("--seed", type=int, default=1, help="base seed, non-zero, < 2**width (default 1)")
+    from scripts.common import Int
+
+    p.add_argument("--lanes", type=Int(1, MAX_BANK_LANES), default=64,
+                   help=f"number of sign lanes, 1..{MAX_BANK_LANES} (default 64)")
+    p.add_argument("--width", type=Int(3, 32), default=16,
+                   help="LFSR width of every lane, 3..32 (default 16)")
+    p.add_argument("--seed", type=Int(1, (1 << 32) - 1), default=1,
+                   help="base seed, non-zero, < 2**width (default 1)")
 
 
 def _sign_bank_build(a: argparse.Namespace) -> tuple[wiring.Component, str, dict[str, Any]]:
     from rtl.lfsr import SignBank
+    from scripts.common import UsageError
 
+    if a.seed >= 1 << a.width:
+        raise UsageError(f"--seed must be an integer from 1 to {(1 << a.width) - 1} (below 2**width for "
+                         f"--width {a.width}), not {str(a.seed)!r}")
     bank = SignBank(lanes=a.lanes, width=a.width, seed=a.seed)
     return bank, "sign_bank", {"block": "sign-bank", "lanes": a.lanes, "width": a.width, "seed": a.seed,
                                "lane_seeds": bank.seeds}

@@ -2,8 +2,12 @@
 
 Each subcommand lives in its own module ``scripts/cmd_<name>.py`` that defines ``NAME``, ``HELP`` and
 ``register(parser)``, which adds the subcommand's arguments and sets ``func``. This module only finds those
-modules and dispatches; it has no logic of its own. Errors a user can fix (bad config, bad block parameter)
-print one line ``mgd: error: ...`` and exit with status 2.
+modules and dispatches; it has no logic of its own. Errors a user can fix (bad config, bad block parameter,
+an option value out of range, an output path that cannot be written, an unreadable input file) print one
+line ``mgd: error: ...`` and exit with status 2; option values typed with a :class:`scripts.common.Checked`
+type are checked while the command line is parsed, before any work. An interrupted run (Ctrl-C, SIGTERM)
+prints ``mgd: interrupted`` and exits with 130 (SIGINT) or 143 (SIGTERM); reports are written atomically
+(:mod:`golden_model.validate`), so it leaves none half-written.
 
 A command's own options may be typed before or after the name of a sub-command (a block of ``mgd generate``
 and ``mgd synth``, an action of ``mgd trace``): :func:`share_options` registers them on every sub-parser too.
@@ -15,11 +19,13 @@ import argparse
 import copy
 import importlib
 import pkgutil
+import signal
 import sys
 from collections.abc import Callable
 
 import scripts
 from golden_model.errors import MGDError
+from scripts.common import Checked
 
 __all__ = ["main", "build_parser", "share_options"]
 
@@ -42,6 +48,14 @@ class _Parser(argparse.ArgumentParser):
         if missing:
             self.error(f"the following arguments are required: {', '.join(missing)}")
         return namespace, extras
+
+    def _get_value(self, action: argparse.Action, arg_string: str):
+        # a Checked type raises UsageError naming the option: it reaches main() as one line, not argparse's
+        if isinstance(action.type, Checked):
+            name = max(action.option_strings, key=len) if action.option_strings else (
+                action.metavar if isinstance(action.metavar, str) else action.dest).upper()
+            return action.type.convert(name, arg_string)
+        return super()._get_value(action, arg_string)
 
     def format_usage(self) -> str:
         return self._as_required(super().format_usage)
@@ -118,14 +132,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that ``finally`` blocks (temporary files) run as on Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: no handler, SIGTERM keeps its default
+        previous = None
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except MGDError as exc:
         print(f"mgd: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, _Terminated)
+        print(f"mgd: interrupted ({'SIGTERM' if terminated else 'SIGINT'})", file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import time
-from pathlib import Path
 from typing import Any
 
-from scripts.common import UsageError
+from golden_model.validate import write_json
+from scripts.common import OutPath, UsageError
 
 NAME = "bench"
 HELP = "measure throughput (float model steps/s, ...) and print the figures with their configuration"
@@ -70,13 +69,12 @@ def _run(args: argparse.Namespace) -> int:
             print(f"[{name}]")
             _print(report[name])
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+        write_json(args.json, report, name="--json")
     return 0
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", metavar="NAME[,NAME...]",
                         help="run these sections (comma-separated): " + ", ".join(n for n, _ in SECTIONS))
-    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--json", metavar="FILE", type=OutPath("file"), help="also write the figures as JSON")
     parser.set_defaults(func=_run)

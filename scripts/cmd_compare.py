@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from scripts.common import MAX_REPEATS, MAX_STEPS, Int, OutPath
+
 NAME = "compare"
 HELP = ("hardware time to target accuracy (RTL + synthesis) vs compiled and scikit-learn backprop, per task, "
         "in one table")
@@ -45,12 +47,13 @@ def register(parser: argparse.ArgumentParser) -> None:
                              "(repeatable; default: ecp5-85k)")
     parser.add_argument("--sim", default="verilator", choices=["verilator", "icarus"],
                         help="simulator for the RTL training runs (default: verilator)")
-    parser.add_argument("--free-steps", type=int, default=2000,
+    parser.add_argument("--free-steps", type=Int(0, MAX_STEPS), default=2000,
                         help="free-running steps after training to measure cycles/step (default: 2000)")
-    parser.add_argument("--backprop-repeats", type=int, default=3,
+    parser.add_argument("--backprop-repeats", type=Int(0, MAX_REPEATS), default=3,
                         help="scikit-learn seeds per task, 0 = skip (default: 3)")
-    parser.add_argument("--compiled-repeats", type=int, default=10,
+    parser.add_argument("--compiled-repeats", type=Int(0, MAX_REPEATS), default=10,
                         help="compiled (Numba) backprop seeds per task, 0 = skip (default: 10)")
-    parser.add_argument("--out", default="out/compare", help="output folder (default: out/compare)")
+    parser.add_argument("--out", default="out/compare", type=OutPath("dir"),
+                        help="output folder (default: out/compare)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(func=_run)

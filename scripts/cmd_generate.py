@@ -6,6 +6,7 @@ import argparse
 
 from rtl.generate import write_verilog
 from scripts.blocks import add_block_args, build_block
+from scripts.common import OutPath
 
 NAME = "generate"
 HELP = "generate Verilog for a hardware block"
@@ -21,6 +22,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="out/verilog", help="output folder (default: out/verilog)")
+    parser.add_argument("--out", default="out/verilog",
+                        type=OutPath("dir", replaces=("files.f", "params.json")),
+                        help="output folder, replaced as a whole (default: out/verilog)")
     add_block_args(parser)
     parser.set_defaults(func=_run)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from scripts.common import UsageError
+from scripts.common import MAX_WORKERS, Int, OutPath, UsageError
 
 NAME = "reproduce"
 HELP = "reproduce the papers' claims with the float model: plots, reproduce.json and reproduce.md"
@@ -29,13 +29,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="out/reproduce", help="report folder (default: out/reproduce)")
+    parser.add_argument("--out", default="out/reproduce", type=OutPath("dir"),
+                        help="report folder (default: out/reproduce)")
     parser.add_argument("--only", action="append", metavar="SECTION",
                         help="run only this section (repeatable): gradient_quality, width_scaling, "
                              "backprop_comparison, xor_paper, solve_rates")
     parser.add_argument("--quick", action="store_true",
                         help="smoke-test sizes (seconds; numbers not meaningful)")
-    parser.add_argument("--workers", type=int, default=None,
+    parser.add_argument("--workers", type=Int(1, MAX_WORKERS), default=None,
                         help="worker processes (default: up to 2; the sizes are set for two cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(func=_run)

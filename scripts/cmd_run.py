@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from golden_model.config import HARDWARE_TARGETS
-from scripts.common import add_config_args, config_from_args
+from scripts.common import MAX_REPEATS, Int, OutPath, add_config_args, config_from_args
 
 NAME = "run"
 HELP = "main job: train the core on the RTL bit-exactly, synthesize it, print hardware time to train"
@@ -36,10 +36,11 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="synthesis target (default: the config's hardware.target)")
     parser.add_argument("--sim", default="verilator", choices=["verilator", "icarus"],
                         help="simulator for the RTL training run (default: verilator)")
-    parser.add_argument("--backprop-repeats", type=int, default=5,
+    parser.add_argument("--backprop-repeats", type=Int(0, MAX_REPEATS), default=5,
                         help="scikit-learn backprop seeds, 0 = skip (default: 5)")
-    parser.add_argument("--compiled-repeats", type=int, default=10,
+    parser.add_argument("--compiled-repeats", type=Int(0, MAX_REPEATS), default=10,
                         help="compiled (Numba) backprop seeds, 0 = skip (default: 10)")
-    parser.add_argument("--out", default="out/run", help="report folder (default: out/run)")
+    parser.add_argument("--out", default="out/run", type=OutPath("dir"),
+                        help="report folder (default: out/run)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(func=_run)

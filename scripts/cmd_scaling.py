@@ -8,12 +8,11 @@ Thin front end of :mod:`scripts.flows.scaling` (the hardware part) and
 from __future__ import annotations
 
 import argparse
-import math
 import shlex
 import sys
 
 from golden_model.config import MAX_LANES
-from scripts.common import UsageError
+from scripts.common import MAX_REPEATS, MAX_STEPS, MAX_WORKERS, Int, Number, OutPath, UsageError
 
 NAME = "scaling"
 HELP = ("steps and folded-core hardware time to 80 and 90 percent NIST7x7 test accuracy vs hidden width, "
@@ -24,17 +23,6 @@ MAX_HIDDEN = 1024
 # fields the study sets itself (from --hidden, --modes, --seeds, --steps, --eval-every, --targets, --lanes)
 OWN_FIELDS = ("network.layers", "mgd.perturbation", "mgd.seed", "task.steps", "task.eval_every",
               "task.target_accuracy", "hardware.style", "hardware.lanes")
-
-
-def _int(option: str, text: str, lo: int, hi: int | None = None) -> int:
-    allowed = f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}"
-    try:
-        value = int(text)
-    except ValueError:
-        raise UsageError(f"{option} must be {allowed}, not {text!r}") from None
-    if value < lo or (hi is not None and value > hi):
-        raise UsageError(f"{option} must be {allowed}, not {text!r}")
-    return value
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -67,18 +55,6 @@ def _targets(text: str) -> tuple[float, ...]:
     return tuple(sorted(set(values)))
 
 
-def _fmax(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (value > 0 and math.isfinite(value)):
-        raise UsageError(f"--fmax must be a positive number of MHz such as 100, not {text!r}")
-    return value
-
-
 def _overrides(items: list[str]) -> tuple[str, ...]:
     for item in items:
         if item.partition("=")[0].strip() in OWN_FIELDS:
@@ -92,17 +68,12 @@ def _run(args: argparse.Namespace) -> int:
 
     hidden = _hidden(args.hidden)
     modes = _modes(args.modes)
-    seeds = _int("--seeds", args.seeds, 1)
-    lanes = _int("--lanes", args.lanes, 1, MAX_LANES)
-    workers = _int("--workers", args.workers, 1)
-    steps = None if args.steps is None else _int("--steps", args.steps, 1)
-    eval_every = _int("--eval-every", args.eval_every, 1)
-    confirm = _int("--confirm-rtl", args.confirm_rtl, 0)
+    seeds, lanes, workers, steps = args.seeds, args.lanes, args.workers, args.steps
+    eval_every, confirm, fmax_mhz = args.eval_every, args.confirm_rtl, args.fmax
     targets = _targets(args.targets)
     overrides = _overrides(args.overrides)
-    fmax_mhz = _fmax(args.fmax)
     if fmax_mhz is not None and args.synth_report is not None:
-        raise UsageError(f"--fmax and --synth-report must not both be given, not --fmax {args.fmax!r} and "
+        raise UsageError(f"--fmax and --synth-report must not both be given, not --fmax {fmax_mhz:g} and "
                          f"--synth-report {args.synth_report!r} (give one)")
     if fmax_mhz is None and args.synth_report is None:
         raise UsageError("--fmax MHZ or --synth-report FILE must be given (the Fmax that turns cycles per "
@@ -135,24 +106,29 @@ def _run(args: argparse.Namespace) -> int:
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hidden", default="4,8,16,32,64", help="hidden widths h (default: 4,8,16,32,64)")
     parser.add_argument("--modes", default="weight,node", help="weight, node or weight,node (default: both)")
-    parser.add_argument("--seeds", default="10", help="seeds per (mode, h): mgd.seed = 1..N (default: 10)")
-    parser.add_argument("--lanes", default="8", help="P, MAC lanes of the folded core (default: 8)")
+    parser.add_argument("--seeds", default="10", type=Int(1, MAX_REPEATS),
+                        help="seeds per (mode, h): mgd.seed = 1..N (default: 10)")
+    parser.add_argument("--lanes", default="8", type=Int(1, MAX_LANES),
+                        help="P, MAC lanes of the folded core (default: 8)")
     g = parser.add_argument_group("Fmax (one of)")
-    g.add_argument("--fmax", metavar="MHZ", help="clock frequency to assume (reported as a placeholder)")
+    g.add_argument("--fmax", metavar="MHZ", type=Number(0, 10000, lo_open=True, unit=" (MHz)"),
+                   help="clock frequency to assume (reported as a placeholder)")
     g.add_argument("--synth-report", metavar="FILE",
                    help="synth_report.json written by `mgd synth`: its summary.fmax_mhz")
-    parser.add_argument("--workers", default="2", help="worker processes (default: 2)")
-    parser.add_argument("--steps", default=None,
+    parser.add_argument("--workers", default="2", type=Int(1, MAX_WORKERS),
+                        help="worker processes (default: 2)")
+    parser.add_argument("--steps", default=None, type=Int(1, MAX_STEPS),
                         help="step budget per run for every mode (default: 500000 weight, 150000 node)")
-    parser.add_argument("--eval-every", default="500", help="steps between test evaluations (default: 500)")
+    parser.add_argument("--eval-every", default="500", type=Int(1, MAX_STEPS),
+                        help="steps between test evaluations (default: 500)")
     parser.add_argument("--targets", default="0.8,0.9", help="test accuracies (default: 0.8,0.9)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                         help="override for every run, after the mode's settings, e.g. fixed.eta_shift=6 "
                              "(repeatable)")
-    parser.add_argument("--confirm-rtl", default="0", metavar="STEPS",
+    parser.add_argument("--confirm-rtl", default="0", metavar="STEPS", type=Int(0, MAX_STEPS),
                         help="also co-simulate seed 1 of every point on the core in Verilator, bit-exact at "
                              "every update, to the model's step at the highest target, at most STEPS steps "
                              "(default 0: off)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="report folder")
+    parser.add_argument("--out", required=True, metavar="DIR", type=OutPath("dir"), help="report folder")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(func=_run)

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from rtl.synth import REPORT_JSON, REPORT_MD, TARGETS, get_target, synthesize
 from scripts.blocks import add_block_args, build_block
+from scripts.common import Int, Number, OutPath, UsageError
 
 NAME = "synth"
 HELP = "synthesize a hardware block with Yosys + nextpnr and report resources and Fmax"
@@ -25,6 +26,8 @@ _STAGES = {"verilog": "Amaranth -> Verilog (harness)", "yosys": "Yosys synthesis
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.target not in TARGETS:
+        raise UsageError(f"--target must be one of {', '.join(map(repr, TARGETS))}, not {args.target!r}")
     target = get_target(args.target)  # fails fast, before building the block
     component, top, params = build_block(args)
     freq = args.freq if args.freq is not None else target.default_freq_mhz
@@ -53,12 +56,14 @@ def _run(args: argparse.Namespace) -> int:
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", required=True, metavar="TARGET",
                         help=f"FPGA part, one of: {', '.join(TARGETS)}")
-    parser.add_argument("--out", default="out/synth", help="output folder (default: out/synth)")
-    parser.add_argument("--freq", type=float, default=None, metavar="MHZ",
+    parser.add_argument("--out", default="out/synth", type=OutPath("dir", replaces=(REPORT_JSON, "synth.ys")),
+                        help="output folder, replaced as a whole (default: out/synth)")
+    parser.add_argument("--freq", type=Number(1, 1000, unit=" (MHz)"), default=None,
+                        metavar="MHZ",
                         help="clock target for nextpnr in MHz (default: per target; missing it is reported, "
                              "not an error)")
     # dest pnr_seed: a block's own --seed (sign-bank's LFSR seed) must not overwrite the placement seed
-    parser.add_argument("--seed", dest="pnr_seed", type=int, default=1, metavar="SEED",
+    parser.add_argument("--seed", dest="pnr_seed", type=Int(0, (1 << 31) - 1), default=1, metavar="SEED",
                         help="nextpnr placement seed (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_block_args(parser)

@@ -10,7 +10,7 @@ import argparse
 import importlib
 from pathlib import Path
 
-from scripts.common import add_config_args, config_from_args
+from scripts.common import OutPath, add_config_args, config_from_args
 
 NAME = "train"
 HELP = "train a network with MGD on the float model, the fixed-point model or the RTL"
@@ -45,7 +45,8 @@ def _run(args: argparse.Namespace) -> int:
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=sorted(BACKENDS), default="float")
     add_config_args(parser)
-    parser.add_argument("--out", default="out/train", help="report folder (default: out/train)")
+    parser.add_argument("--out", default="out/train", type=OutPath("dir"),
+                        help="report folder (default: out/train)")
     parser.add_argument("--require-target", action="store_true",
                         help="exit 1 unless the target accuracy was reached")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

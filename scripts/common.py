@@ -1,18 +1,96 @@
-"""Arguments and helpers shared by several ``mgd`` subcommands (no logic of the toolkit itself)."""
+"""Arguments and helpers shared by several ``mgd`` subcommands (no logic of the toolkit itself).
+
+Option values are checked where they are parsed, before any command runs, by the argument types below
+(:class:`Int`, :class:`Number`, :class:`OutPath`); a bad value raises :class:`UsageError` naming the option,
+the value as typed and what is allowed, which ``mgd`` prints as one line ``mgd: error: ...`` (exit status 2).
+The checks themselves are those of :mod:`golden_model.validate`, the one validation path of the toolkit.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+from typing import Any
 
-from golden_model.config import PRESETS, MGDConfig, resolve
+from golden_model.config import MAX_STEPS, PRESETS, MGDConfig, resolve
 from golden_model.errors import MGDError
+from golden_model.validate import check_float, check_int, check_output, float_range, int_range
 
-__all__ = ["UsageError", "add_config_args", "config_from_args", "check_count"]
+__all__ = ["UsageError", "Checked", "Int", "Number", "OutPath", "MAX_STEPS", "MAX_REPEATS", "MAX_WORKERS",
+           "add_config_args", "config_from_args", "check_count"]
+
+MAX_REPEATS = 1000  # --backprop-repeats, --compiled-repeats, --seeds: seeds of one reference or study point
+MAX_WORKERS = 64  # --workers, --jobs: worker processes
 
 
 class UsageError(MGDError):
     """A command-line value that is not allowed; printed as ``mgd: error: ...`` with exit status 2."""
+
+
+class Checked:
+    """An argparse ``type`` whose :meth:`convert` knows the option it converts for, so that its error names
+    it (``scripts.cli`` calls ``convert(option, text)``; called as a plain ``type`` it names no option)."""
+
+    def convert(self, option: str, text: str) -> Any:
+        raise NotImplementedError
+
+    def __call__(self, text: str) -> Any:
+        return self.convert("value", text)
+
+
+class Int(Checked):
+    """An integer from ``lo`` to ``hi``."""
+
+    def __init__(self, lo: int, hi: int) -> None:
+        self.lo, self.hi = lo, hi
+        self.__name__ = "int"
+
+    def convert(self, option: str, text: str) -> int:
+        try:
+            return check_int(option, int(text), self.lo, self.hi, error=UsageError)
+        except (ValueError, UsageError):
+            raise UsageError(f"{option} must be {int_range(self.lo, self.hi)}, not {text!r}") from None
+
+
+class Number(Checked):
+    """A finite number in a range (``lo_open``/``hi_open``: the bound itself is excluded)."""
+
+    def __init__(self, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False,
+                 unit: str = "") -> None:
+        self.lo, self.hi, self.lo_open, self.hi_open, self.unit = lo, hi, lo_open, hi_open, unit
+        self.__name__ = "float"
+
+    def convert(self, option: str, text: str) -> float:
+        allowed = float_range(self.lo, self.hi, self.lo_open, self.hi_open) + self.unit
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        try:
+            return float(check_float(option, value, self.lo, self.hi, lo_open=self.lo_open,
+                                     hi_open=self.hi_open, error=UsageError))
+        except UsageError:
+            raise UsageError(f"{option} must be {allowed}, not {text!r}") from None
+
+
+class OutPath(Checked):
+    """A place to write: ``kind`` ``"file"`` or ``"dir"`` (:func:`golden_model.validate.check_output`).
+
+    ``suffix``: a file name without it gets it appended (the value is then the path written). ``replaces``:
+    the command replaces the whole folder (see ``check_output``). The value stays a ``str``."""
+
+    def __init__(self, kind: str = "dir", *, suffix: str = "",
+                 replaces: tuple[str, ...] | None = None) -> None:
+        self.kind, self.suffix, self.replaces = kind, suffix, replaces
+        self.__name__ = "path"
+
+    def convert(self, option: str, text: str) -> str:
+        if self.suffix and text and not text.endswith(self.suffix) and not os.path.isdir(text):
+            text += self.suffix
+        check_output(option, text, kind=self.kind, replaces=self.replaces, error=UsageError)
+        return text
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -36,8 +114,6 @@ def config_from_args(args: argparse.Namespace, *, hardware: bool = False) -> MGD
     return config
 
 
-def check_count(option: str, value: int, minimum: int = 1) -> None:
-    """Refuse an integer option below ``minimum`` (1: positive, 0: non-negative) with the usual message."""
-    if value < minimum:
-        kind = "positive" if minimum == 1 else "non-negative" if minimum == 0 else f">= {minimum}"
-        raise UsageError(f"{option} must be a {kind} integer, not {value}")
+def check_count(option: str, value: int, minimum: int = 1, maximum: int = MAX_STEPS) -> None:
+    """Refuse an integer option outside ``minimum`` to ``maximum`` with the usual message."""
+    check_int(option, value, minimum, maximum, error=UsageError)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from golden_model.results import TrainResult
+from golden_model.validate import atomic_path
 
 __all__ = ["pyplot", "save_figure", "plot_learning_curves"]
 
@@ -22,10 +23,13 @@ def pyplot() -> Any:
 
 
 def save_figure(fig: Any, path: str | Path) -> None:
-    """Lay out, write as PNG (120 dpi) and close ``fig``."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    pyplot().close(fig)
+    """Lay out, write as PNG (120 dpi, atomically: no partial file when interrupted) and close ``fig``."""
+    try:
+        fig.tight_layout()
+        with atomic_path(path, name="plot") as tmp:
+            fig.savefig(tmp, dpi=120, format="png")
+    finally:
+        pyplot().close(fig)
 
 
 def plot_learning_curves(results: dict[str, TrainResult], path: str | Path) -> None:

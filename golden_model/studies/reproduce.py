@@ -34,6 +34,7 @@ import numpy as np
 from golden_model.config import MGDConfig, apply_overrides, from_preset
 from golden_model.datasets import Dataset, load_dataset
 from golden_model.float_mgd import FloatMGD, cosine, run_batch
+from golden_model.validate import write_json, write_text
 
 __all__ = ["gradient_quality", "width_scaling", "backprop_comparison", "xor_paper", "solve_rates",
            "reproduce", "markdown_report", "summarize", "SECTIONS"]
@@ -322,7 +323,11 @@ def reproduce(out: str | Path, quick: bool = False, only: list[str] | None = Non
         done = [_run_job(j, progress) for j in jobs]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            done = list(pool.map(_run_job, jobs, [progress] * len(jobs)))
+            try:
+                done = list(pool.map(_run_job, jobs, [progress] * len(jobs)))
+            except BaseException:  # interrupted (Ctrl-C, SIGTERM): do not start the queued jobs
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     results: dict[str, Any] = {"quick": quick}
     timings: dict[str, float] = {}
     for name in SECTIONS:
@@ -333,8 +338,8 @@ def reproduce(out: str | Path, quick: bool = False, only: list[str] | None = Non
     results["wall_time_s"] = timings
     results["total_wall_time_s"] = time.perf_counter() - t0
     results["workers"] = workers
-    (out / "reproduce.json").write_text(json.dumps(results, indent=2) + "\n")
-    (out / "reproduce.md").write_text(markdown_report(results))
+    write_json(out / "reproduce.json", results, name="report")
+    write_text(out / "reproduce.md", markdown_report(results), name="report")
     from golden_model.studies.reproduce_plots import plot_all
     plot_all(results, out)
     return results

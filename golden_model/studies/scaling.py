@@ -246,10 +246,14 @@ def scaling_study(hidden: Sequence[int] = HIDDEN, modes: Sequence[str] = MODES, 
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(one_run, job) for job in order]
-            for fut in as_completed(futures):
-                rows.append(fut.result())
-                if progress:
-                    progress(_describe_run(rows[-1]))
+            try:
+                for fut in as_completed(futures):
+                    rows.append(fut.result())
+                    if progress:
+                        progress(_describe_run(rows[-1]))
+            except BaseException:  # interrupted (Ctrl-C, SIGTERM): do not start the queued runs
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     rank = {(j[1], j[0], j[2]): i for i, j in enumerate(jobs)}
     rows.sort(key=lambda r: rank[(r["mode"], r["hidden"], r["seed"])])
     settings = {

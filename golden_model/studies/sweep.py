@@ -17,11 +17,11 @@ Per (preset, mode), :data:`MODE_OVERRIDES` applies shifts for the mode the prese
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
 from golden_model.config import MGDConfig, apply_overrides, from_preset, parse_qformat
+from golden_model.validate import write_json, write_text
 
 __all__ = ["at_width", "width_sweep", "summarize", "min_widths", "write_report", "DEFAULT_WIDTHS",
            "MODE_OVERRIDES"]
@@ -90,8 +90,12 @@ def width_sweep(presets: tuple[str, ...] = ("xor", "parity4", "nist7x7"),
         results = [_one_run(j) for j in tqdm(runs, disable=not progress, desc="width sweep", unit="run")]
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(tqdm(pool.map(_one_run, runs), total=len(runs), disable=not progress,
-                                desc="width sweep", unit="run"))
+            try:
+                results = list(tqdm(pool.map(_one_run, runs), total=len(runs), disable=not progress,
+                                    desc="width sweep", unit="run"))
+            except BaseException:  # interrupted (Ctrl-C, SIGTERM): do not start the queued runs
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     return results
 
 
@@ -179,7 +183,7 @@ def write_report(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path]
                      f"{r['mean_final_test_accuracy']:.3f} | {r['target_accuracy']:.2f} | "
                      f"{r['median_steps_to_target']} |")
     md = out / "width_sweep.md"
-    md.write_text("\n".join(lines) + "\n")
+    write_text(md, "\n".join(lines) + "\n", name="report")
     js = out / "width_sweep.json"
-    js.write_text(json.dumps({"min_width": mins, "table": table, "runs": rows}, indent=2) + "\n")
+    write_json(js, {"min_width": mins, "table": table, "runs": rows}, name="report")
     return {"png": png, "md": md, "json": js}

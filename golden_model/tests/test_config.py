@@ -41,9 +41,10 @@ def test_resolve_from_file(tmp_path):
     ("override", "message"),
     [
         ("mgd.tau_x=0", "mgd.tau_x must be an integer from 1 to 1048576, not 0"),
-        ("mgd.eta=-1", "mgd.eta must be a number > 0.0, not -1"),
+        ("mgd.eta=-1", "mgd.eta must be a number > 0 and <= 1000, not -1"),
         ("mgd.perturbation=spin", "mgd.perturbation must be one of 'weight', 'node', not 'spin'"),
-        ("network.layers=[2]", "network.layers must be a list of at least two positive integers, not (2,)"),
+        ("network.layers=[2]",
+         "network.layers must be a list of 2 to 16 layer sizes, each an integer from 1 to 4096, not (2,)"),
         ("network.layers=[3, 2, 1]", "network.layers must be a list starting with 2 inputs and ending with 1 "
                                      "outputs for task.dataset = 'xor', not [3, 2, 1]"),
         ("fixed.theta=Q3", 'fixed.theta must be a Q-format such as "Q3.12" (signed) or "UQ1.7" (unsigned), '
@@ -56,6 +57,10 @@ def test_resolve_from_file(tmp_path):
         ("hardware.style=systolic", "hardware.style must be one of 'spatial', 'folded', not 'systolic'"),
         ("hardware.lanes=0", "hardware.lanes must be an integer from 1 to 1024, not 0"),
         ("hardware.lanes=2.5", "hardware.lanes must be an integer from 1 to 1024, not 2.5"),
+        ("hardware.samples=flash", "hardware.samples must be one of 'rom', 'stream', not 'flash'"),
+        ("hardware.samples=stream", "hardware.samples must be 'rom' for hardware.style = 'spatial' (only the "
+                                    "folded core streams its training set: set hardware.style = 'folded'), "
+                                    "not 'stream'"),
         ("mgd.eta", "--set must be of the form section.field=value, e.g. mgd.eta=0.2, not 'mgd.eta'"),
     ],
 )
@@ -67,7 +72,9 @@ def test_bad_values_name_field_value_and_allowed(override, message):
 def test_bad_toml_and_missing_file(tmp_path):
     with pytest.raises(cfg.ConfigError, match="config is not valid TOML"):
         cfg.loads_toml("[mgd\n")
-    with pytest.raises(cfg.ConfigError, match="config file must be an existing TOML file"):
+    with pytest.raises(cfg.ConfigError,
+                       match=r"--config must be a readable UTF-8 TOML config file, not .*missing.toml' "
+                             r"\(no such file\)"):
         cfg.load_toml(tmp_path / "missing.toml")
     with pytest.raises(cfg.ConfigError, match="preset must be one of 'xor'"):
         cfg.from_preset("nope")

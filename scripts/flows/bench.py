@@ -27,7 +27,6 @@ produced them.
 
 from __future__ import annotations
 
-import json
 import platform
 import tempfile
 import time
@@ -37,6 +36,7 @@ from typing import Any
 
 from golden_model.config import MGDConfig, apply_overrides, from_preset
 from golden_model.errors import MGDError
+from golden_model.validate import write_json, write_text
 
 __all__ = ["COMPARE_TASKS", "COSIM_CASES", "DEFAULT_COMPARE_TASKS", "CompareError", "amaranth_throughput",
            "compare", "cosim_throughput", "model_over_rtl", "synth_per_target"]
@@ -490,7 +490,6 @@ def compare(out_dir: str | Path, tasks: Sequence[str] | None = None, *, target: 
             "scikit-learn seeds": backprop_repeats, "compiled backprop seeds": compiled_repeats,
             "python": platform.python_version(),
             "machine": platform.machine(), "total wall s": round(time.perf_counter() - t_all, 1)}
-    (out / "compare.json").write_text(json.dumps({"rows": rows, "configuration": meta}, indent=2,
-                                                 default=str) + "\n")
-    (out / "compare.md").write_text(_markdown(rows, meta))
+    write_json(out / "compare.json", {"rows": rows, "configuration": meta}, name="report", default=str)
+    write_text(out / "compare.md", _markdown(rows, meta), name="report")
     return rows

@@ -27,7 +27,6 @@ synthesis reports under ``synth/<target>/`` in the report folder.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from golden_model.config import MGDConfig, to_toml
 from golden_model.errors import MGDError
 from golden_model.params import ParamLayout
 from golden_model.results import CurvePoint, TrainResult
+from golden_model.validate import write_json, write_text
 
 __all__ = ["COMPILED_LABEL", "SKLEARN_LABEL", "MainJobResult", "RunError", "hardware_vs_backprop", "main_job"]
 
@@ -248,7 +248,7 @@ def _write_markdown(result: MainJobResult, path: Path) -> None:
     lines += [f"| {k} | {v} |" for k, v in rows]
     lines += ["", "Stage times (s): " + ", ".join(f"{k} {v:.1f}" for k, v in d["stage_seconds"].items()), "",
               "## Configuration", "", "```toml", to_toml(result.config).rstrip(), "```", ""]
-    path.write_text("\n".join(lines))
+    write_text(path, "\n".join(lines), name="report")
 
 
 def main_job(config: MGDConfig, out_dir: str | Path, *, target: str = "ecp5-25k", sim: str = "verilator",
@@ -339,7 +339,7 @@ def main_job(config: MGDConfig, out_dir: str | Path, *, target: str = "ecp5-25k"
         config=config, golden=golden, rtl=rtl, bit_exact=mismatch is None, mismatch=mismatch,
         cosim={k: v for k, v in r.to_dict().items() if k != "curve"}, synth=report.to_dict(),
         backprop=sklearn, stage_seconds=stages, synth_does_not_fit=not_fit, compiled_backprop=compiled)
-    (out / "summary.json").write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+    write_json(out / "summary.json", result.to_dict(), name="report", default=str)
     _write_markdown(result, out / "summary.md")
     plot_learning_curves({"golden model (fixed)": golden, f"RTL ({sim})": rtl}, out / "learning_curve.png")
     return result

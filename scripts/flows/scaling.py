@@ -43,6 +43,7 @@ from golden_model.studies.scaling import (
     scaling_config,
     scaling_study,
 )
+from golden_model.validate import read_text, write_json, write_text
 
 __all__ = ["ScalingError", "fmax_from_args", "read_synth_report", "hardware_part", "combine", "run_scaling",
            "write_report", "markdown_report", "format_seconds", "FILES"]
@@ -72,10 +73,10 @@ def read_synth_report(path: str | Path, lanes: int | None = None) -> dict[str, A
     """
     path = Path(path)
     what = "--synth-report must be a synth_report.json written by `mgd synth` (with summary.fmax_mhz)"
-    if not path.is_file():
-        raise ScalingError(f"{what}, not {str(path)!r} (no such file)")
+    text = read_text("--synth-report", path, "a synth_report.json written by `mgd synth` (with "
+                     "summary.fmax_mhz)", error=ScalingError)
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(text)
         fmax = data["summary"]["fmax_mhz"]
     except (ValueError, KeyError, TypeError):
         raise ScalingError(f"{what}, not {str(path)!r} (no summary.fmax_mhz in it)") from None
@@ -441,7 +442,7 @@ def write_report(result: dict[str, Any], out: str | Path) -> dict[str, Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {name.split(".")[1]: out / name for name in FILES}
-    paths["json"].write_text(json.dumps(result, indent=2) + "\n")
-    paths["md"].write_text(markdown_report(result))
+    write_json(paths["json"], result, name="report")
+    write_text(paths["md"], markdown_report(result), name="report")
     _plot(result, paths["png"])
     return paths

@@ -48,7 +48,7 @@ def test_generate_sign_bank_is_byte_identical(tmp_path, capsys):
 def test_generate_bad_parameter_writes_nothing(tmp_path, capsys):
     out = tmp_path / "bad"
     assert main(["generate", "--out", str(out), "sign-bank", "--lanes", "0"]) == 2
-    assert capsys.readouterr().err == "mgd: error: sign bank lanes must be a positive integer, not 0\n"
+    assert capsys.readouterr().err == "mgd: error: --lanes must be an integer from 1 to 65536, not '0'\n"
     assert not out.exists()
 
 
@@ -71,9 +71,10 @@ def test_trace_write_and_compare(tmp_path, capsys):
 
 def test_trace_errors(tmp_path, capsys):
     assert main(["trace", "write", "--steps", "0", "--out", str(tmp_path / "x.npz")]) == 2
-    assert capsys.readouterr().err == "mgd: error: --steps must be a positive integer, not 0\n"
+    assert capsys.readouterr().err == "mgd: error: --steps must be an integer from 1 to 100000000, not '0'\n"
     assert main(["trace", "compare", str(tmp_path / "none.npz"), str(tmp_path / "none.npz")]) == 2
-    assert "trace file must be an existing .npz file" in capsys.readouterr().err
+    assert capsys.readouterr().err == ("mgd: error: EXPECTED must be a trace .npz written by `mgd trace "
+                                       f"write`, not {str(tmp_path / 'none.npz')!r} (no such file)\n")
 
 
 # --- options before or after the name of a sub-command (scripts.cli.share_options) -------------------------
