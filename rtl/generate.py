@@ -2,12 +2,17 @@
 
 Output is byte-identical across runs (``emit_src=False``, sorted JSON). The folder is written through a
 temporary sibling and renamed into place, so a failure leaves nothing half-written behind.
+
+A memory with the attribute :data:`SPRAM_ATTR` (the folded core's streamed sample store) is written without
+initial contents: Amaranth gives every memory an ``initial`` block (zeros when it has no ``init``), and Yosys
+maps no initialised memory onto a RAM without initial contents such as the iCE40's SB_SPRAM256KA.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -19,7 +24,15 @@ from typing import Any
 from amaranth.back import verilog
 from amaranth.lib import wiring
 
-__all__ = ["to_verilog", "write_verilog"]
+__all__ = ["SPRAM_ATTR", "to_verilog", "write_verilog"]
+
+#: Memory attribute (value 1) of a single-port store the design writes before it reads it: its Verilog has no
+#: initial contents, and the iCE40 flow maps it onto SB_SPRAM256KA (:data:`rtl.synth.targets.TARGETS`)
+SPRAM_ATTR = "mgd_spram"
+
+# Yosys's write_verilog: a memory's attribute lines, its declaration, then its initial block
+_MEMORY = re.compile(r"((?:[ \t]*\(\*[^\n]*\*\)\n)*)([ \t]*reg (?:\[\d+:0\] )?(\S+) \[\d+:0\];\n)"
+                     r"[ \t]*initial begin\n(?:[ \t]*\3\[\d+\] = [^\n]*;\n)*[ \t]*end\n")
 
 # A 49-input neuron's sum is a chain of ~50 nested operators per term, and Amaranth's netlist transforms
 # recurse through it: a 49-4-4 core overflows Python's default limit of 1000 frames. Pure-Python frames of
@@ -38,9 +51,27 @@ def _deep_recursion() -> Iterator[None]:
 
 
 def to_verilog(component: wiring.Component, name: str) -> str:
-    """Verilog text of ``component`` with top module ``name`` (no source locations: reproducible)."""
+    """Verilog text of ``component`` with top module ``name`` (no source locations: reproducible); memories
+    with the attribute :data:`SPRAM_ATTR` have no initial contents."""
     with _deep_recursion():
-        return verilog.convert(component, name=name, emit_src=False)
+        text = verilog.convert(component, name=name, emit_src=False)
+    marked = text.count(f"(* {SPRAM_ATTR} = 32'd1 *)")
+    if not marked:
+        return text
+    dropped = 0
+
+    def drop_initial(mo: re.Match) -> str:
+        nonlocal dropped
+        if f"(* {SPRAM_ATTR} = " not in mo.group(1):
+            return mo.group(0)
+        dropped += 1
+        return mo.group(1) + mo.group(2)
+
+    text = _MEMORY.sub(drop_initial, text)
+    if dropped != marked:  # a Verilog layout this parser does not know: fail rather than keep the contents
+        raise RuntimeError(f"to_verilog found the initial contents of {dropped} of the {marked} memories "
+                           f"marked {SPRAM_ATTR!r}; the Yosys write_verilog layout changed")
+    return text
 
 
 def write_verilog(component: wiring.Component, name: str, out_dir: str | Path,

