@@ -253,7 +253,7 @@ def test_interrupted_while_writing_leaves_no_partial_file(tmp_path, sig):
     """The signal arrives while the trace is being written (its temporary file exists): afterwards neither
     the target nor the temporary file is there."""
     target = tmp_path / "trace.npz"
-    proc = _mgd("trace", "write", "--preset", "parity4", "--steps", "20000", "--out", str(target))
+    proc = _mgd("trace", "write", "--preset", "parity4", "--steps", "200000", "--out", str(target))
     writing = _wait_for(lambda: _partial(tmp_path, ".trace.npz."), proc, 50)
     assert writing, f"the write was not seen in progress: {proc.communicate()}"
     proc.send_signal(sig)
