@@ -152,8 +152,8 @@ def test_unknown_target_names_value_and_allowed(tmp_path):
     out = tmp_path / "x"
     proc = _mgd_synth("foo", out, "sign-bank", "--lanes", "8")
     assert proc.returncode == 2
-    assert proc.stderr.strip() == ("mgd: error: --target must be one of 'ice40-up5k', 'ecp5-25k', 'ecp5-85k', "
-                                   "not 'foo'")
+    assert proc.stderr.strip() == ("mgd: error: --target must be one of 'ice40-up5k', 'ecp5-25k', "
+                                   "'ecp5-85k', not 'foo'")
     assert not out.exists()
     with pytest.raises(TargetError, match=r"^target must be one of 'ice40-up5k', 'ecp5-25k', 'ecp5-85k', "
                                           r"not 'ice40-hx8k'$"):
