@@ -196,7 +196,8 @@ class FixedSpec:
         ``theta_perturbed`` θ ± amplitude; ``z`` the pre-activation accumulator; ``C_exact`` the exact cost;
         ``C`` the cost register (``fixed.cost``); ``C_max`` the largest cost in cost LSBs (worst case
         ``n_out · max|y - t|²``, capped by the register); ``C_hat`` = C − C0; ``node_product`` the node-mode
-        product ``s·C_hat·a``; ``G_bound``/``G`` the largest |G| within τ_θ steps and the width it needs;
+        product ``s·C_hat·a``; ``G_step_bound`` the largest |term| one step adds to G;
+        ``G_bound``/``G`` the largest |G| within τ_θ steps and the width it needs;
         ``M_bound``/``M`` the largest |M| (``2**k_m · G_bound``) and the momentum register's width
         (:attr:`momentum_width`, which proves it never overflows); both 0 without momentum.
         """
@@ -228,6 +229,7 @@ class FixedSpec:
             "C_max": c_max,
             "C_hat": self.cost_fmt.width + 1,
             "node_product": _bits_signed(c_max * a_max),
+            "G_step_bound": step_bound,
             "G_bound": g_bound,
             "G": _bits_signed(g_bound),
             "M_bound": g_bound << self.k_m if self.k_m else 0,

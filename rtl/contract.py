@@ -77,12 +77,12 @@ REFUSED_BITS = 3
 
 def tau_theta_max(spec: FixedSpec) -> int:
     """The largest run-time τ_θ a core generated from ``spec`` runs (host protocol, step 1): the largest
-    for which G cannot leave its ``W_G`` bits within τ_θ steps (spec step 5, ``τ_θ · max|term|`` with the
-    per-step bound of :meth:`FixedSpec.widths`) and, with momentum, stays in the ``W_M − k_m`` bits that
+    for which G cannot leave its ``W_G`` bits within τ_θ steps (spec step 5, ``τ_θ · G_step_bound`` of
+    :meth:`FixedSpec.widths`) and, with momentum, stays in the ``W_M − k_m`` bits that
     prove M cannot overflow (:attr:`FixedSpec.momentum_width`, which was sized for the generated τ_θ);
     at least the generated ``spec.tau_theta``, at most what the ``TAU_BITS`` register holds."""
     top = (1 << TAU_BITS) - 1
-    step_bound = spec.widths()["G_bound"] // spec.tau_theta
+    step_bound = spec.widths()["G_step_bound"]
     width = spec.momentum_width - spec.k_m if spec.k_m else spec.grad_width
     if step_bound <= 0:
         return top
