@@ -9,7 +9,8 @@ An :class:`MGDConfig` is a frozen dataclass of six sections, each its own frozen
              cost-change form, optimizer, seed
 ``noise``    hardware non-idealities studied by the papers (cost noise, update noise, device variation)
 ``fixed``    number formats and shifts of the fixed-point model and of the RTL
-``task``     dataset, training length, target accuracy
+``task``     dataset (built-in, or the user's own file: ``dataset = "file"`` and ``data_file``), training
+             length, target accuracy
 ``hardware`` the RTL's datapath style (spatial | folded), the folded style's lane count and sample store
 
 It is loaded from TOML (:func:`load_toml`), from a built-in preset (:func:`from_preset`) and adjusted with
@@ -21,6 +22,7 @@ It is loaded from TOML (:func:`load_toml`), from a built-in preset (:func:`from_
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +59,8 @@ PERTURBATIONS = ("weight", "node")
 MULTIPLEXING = ("code", "walsh", "time", "frequency")
 COST_CHANGES = ("digital", "analog")
 OPTIMIZERS = ("sgd", "momentum", "adam")
-DATASETS = ("xor", "parity", "nist7x7", "digits")
+DATASETS = ("xor", "parity", "nist7x7", "digits", "file")  # file: task.data_file (golden_model.datasets)
+DATA_FILE_SUFFIXES = (".npz", ".csv")  # task.data_file: the format follows the suffix (any case)
 HW_ACTIVATIONS = ("hard_sigmoid", "clipped_relu", "relu", "hard_tanh")
 HARDWARE_STYLES = ("spatial", "folded")
 HARDWARE_TARGETS = ("ice40-up5k", "ecp5-25k", "ecp5-85k")
@@ -265,18 +268,40 @@ class FixedConfig:
 
 @dataclass(frozen=True)
 class TaskConfig:
-    """What to train on, how long, and what counts as success."""
+    """What to train on, how long, and what counts as success.
 
-    dataset: str = "xor"  # xor | parity | nist7x7 | digits
+    ``dataset``: a built-in set (``xor``, ``parity``, ``nist7x7``, ``digits``) or ``file``, the user's own
+    data in ``data_file``, an ``.npz`` (arrays ``x``, ``y``, optionally ``x_test``, ``y_test``) or ``.csv``
+    file (one row per sample: the inputs, then one integer label or the targets; an optional header row),
+    inputs already in [0, 1] (the convention: :mod:`golden_model.datasets`). ``data_file`` is kept absolute
+    (a relative path is taken from the working directory), so the config names the same file wherever it is
+    read again (the co-simulation's bench runs in its build folder); it must be empty for the built-in sets.
+    The file is read and checked against ``network.layers`` when the :class:`MGDConfig` is built.
+    ``test_fraction`` and ``data_seed`` split ``nist7x7``, ``digits`` and a file that gives no test set.
+    """
+
+    dataset: str = "xor"  # xor | parity | nist7x7 | digits | file
+    data_file: str = ""  # for dataset = file: the .npz or .csv file (kept absolute)
     parity_bits: int = 4  # for dataset = parity
     steps: int = 20000  # MGD time steps
     target_accuracy: float = 1.0
     eval_every: int = 100  # steps between accuracy evaluations
     data_seed: int = 0  # seed of the data set (noise, shifts, train/test split)
-    test_fraction: float = 0.25  # for nist7x7 and digits
+    test_fraction: float = 0.25  # for nist7x7, digits and a data file without x_test/y_test
 
     def __post_init__(self) -> None:
         _check_choice("task.dataset", self.dataset, DATASETS)
+        path = self.data_file
+        if not isinstance(path, str):
+            _fail("task.data_file", path, "a path (a string)")
+        if self.dataset == "file":
+            if not path.lower().endswith(DATA_FILE_SUFFIXES):
+                _fail("task.data_file", path,
+                      "the path of a .npz or .csv data file for task.dataset = 'file'")
+            object.__setattr__(self, "data_file", os.path.abspath(os.path.expanduser(path)))
+        elif path:
+            _fail("task.data_file", path, f"'' for task.dataset = {self.dataset!r} (a built-in data set; set "
+                  "task.dataset = 'file' to train on the file)")
         _check_int("task.parity_bits", self.parity_bits, 2, 12)
         _check_int("task.steps", self.steps, 1, MAX_STEPS)
         _check_float("task.target_accuracy", self.target_accuracy, 0.0, 1.0)
@@ -341,6 +366,11 @@ class MGDConfig:
     hardware: HardwareConfig = field(default_factory=HardwareConfig)
 
     def __post_init__(self) -> None:
+        if self.task.dataset == "file":  # its widths are the network's; every defect of the file, now
+            from golden_model.datasets import load_dataset
+
+            load_dataset(self.task, self.network.layers)
+            return
         n_in = {"xor": 2, "parity": self.task.parity_bits, "nist7x7": 49, "digits": 64}[self.task.dataset]
         n_out = {"xor": 1, "parity": 1, "nist7x7": 4, "digits": 10}[self.task.dataset]
         if self.network.layers[0] != n_in or self.network.layers[-1] != n_out:

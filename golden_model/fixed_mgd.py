@@ -6,8 +6,9 @@ Ref: ``docs/fixed_point_spec.md`` (the contract; every step below is a numbered 
 API (what RTL testbenches and the CLI call)
 -------------------------------------------
 ``FixedMGD(config, dataset=None)``
-    A model at reset. ``dataset`` defaults to ``golden_model.datasets.load_dataset(config.task)``; any
-    object with float ``x_train, t_train, x_test, t_test`` in [0, 1] works. Raises
+    A model at reset. ``dataset`` defaults to
+    ``golden_model.datasets.load_dataset(config.task, config.network.layers)``; any object with float
+    ``x_train, t_train, x_test, t_test`` in [0, 1] works. Raises
     :class:`~golden_model.config.ConfigError` for a config the hardware cannot run
     (:meth:`golden_model.fixed_network.FixedSpec.from_config`).
 ``.spec``                 formats, shifts and worst-case widths (``.spec.widths()``, ``.spec.describe()``)
@@ -243,7 +244,7 @@ class FixedMGD:
     ----------
     config : MGDConfig
     dataset : object with ``x_train, t_train, x_test, t_test``, optional
-        Float data in [0, 1]; default ``load_dataset(config.task)``.
+        Float data in [0, 1]; default ``load_dataset(config.task, config.network.layers)``.
     """
 
     def __init__(self, config: MGDConfig, dataset: Any = None) -> None:
@@ -251,7 +252,7 @@ class FixedMGD:
         self.spec = spec = FixedSpec.from_config(config)
         if dataset is None:
             from golden_model.datasets import load_dataset
-            dataset = load_dataset(config.task)
+            dataset = load_dataset(config.task, config.network.layers)
         self.data = QuantizedData(*(quantize_data(np.asarray(getattr(dataset, k)), spec)
                                     for k in QuantizedData._fields))
         self.n_train = len(self.data.x_train)

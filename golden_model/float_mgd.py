@@ -72,7 +72,7 @@ class FloatMGD:
     config : MGDConfig
         Network, method, noise and task.
     dataset : Dataset, optional
-        Defaults to ``load_dataset(config.task)``.
+        Defaults to ``load_dataset(config.task, config.network.layers)``.
     seeds : list of int, optional
         One seed per replica; defaults to ``[config.mgd.seed]``.
     gradient : {"mgd", "backprop"}
@@ -103,7 +103,7 @@ class FloatMGD:
         self.seeds = [config.mgd.seed] if seeds is None else [int(s) for s in seeds]
         if not self.seeds:
             raise FloatMGDError("seeds must be a non-empty list of integers, not []")
-        self.data = load_dataset(config.task) if dataset is None else dataset
+        self.data = load_dataset(config.task, config.network.layers) if dataset is None else dataset
         if (self.data.n_in, self.data.n_out) != (config.network.layers[0], config.network.layers[-1]):
             raise FloatMGDError(f"dataset must have {config.network.layers[0]} inputs and "
                                 f"{config.network.layers[-1]} outputs, "

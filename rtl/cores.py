@@ -59,7 +59,7 @@ def core_inputs(config: MGDConfig) -> CoreInputs:
     is built."""
     spec = hardware_spec(config)
     core_class(config).check(config, spec)
-    data = load_dataset(config.task)
+    data = load_dataset(config.task, config.network.layers)
     check_samples(data.x_train)
     x, t = quantize_data(data.x_train, spec), quantize_data(data.t_train, spec)
     return CoreInputs(spec, theta0(spec), x, t)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from golden_model.config import MGDConfig, to_toml
+from golden_model.datasets import data_file_digest
 from golden_model.errors import MGDError
 from golden_model.results import CurvePoint, TrainResult
 from rtl.contract import MGDCoreBase
@@ -104,9 +105,10 @@ WAVE_FORMATS = {"icarus": "fst", "verilator": "vcd"}
 
 
 def _config_digest(config: MGDConfig) -> str:
-    """Digest of the config and of every RTL and golden-model source: a cached Verilog is reused only when
-    neither changed."""
+    """Digest of the config, of its data file (``task.dataset = "file"``: the config names the file, not its
+    contents) and of every RTL and golden-model source: a cached Verilog is reused only when none changed."""
     h = hashlib.sha256(to_toml(config).encode())
+    h.update((data_file_digest(config.task) or "").encode())
     root = Path(__file__).resolve().parent.parent
     for src in sorted([*root.glob("rtl/**/*.py"), *root.glob("golden_model/*.py")]):
         h.update(src.name.encode())
@@ -134,10 +136,13 @@ def generate(config: MGDConfig, out_dir: str | Path | None = None, *,
     out = Path(out_dir) if out_dir is not None else runner.BUILD_ROOT / "verilog" / _config_digest(config)
     path = out / f"{TOP}.v"
     meta = out / "params.json"
-    if path.exists() and meta.exists() and json.loads(meta.read_text()).get("config") == to_toml(config):
-        not_elaborated(core)
-        return path, json.loads(meta.read_text()), core
-    params = {"block": "core", "config": to_toml(config), **core.describe(),
+    data = data_file_digest(config.task)
+    if path.exists() and meta.exists():
+        old = json.loads(meta.read_text())
+        if old.get("config") == to_toml(config) and old.get("data_file_sha256") == data:
+            not_elaborated(core)
+            return path, old, core
+    params = {"block": "core", "config": to_toml(config), "data_file_sha256": data, **core.describe(),
               "readback_latency": core.readback_latency, "theta0": [int(v) for v in core.theta0]}
     write_verilog(core, TOP, out, params)
     return path, params, core

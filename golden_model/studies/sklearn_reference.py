@@ -57,7 +57,7 @@ def time_to_accuracy(config: MGDConfig, *, target: float | None = None, repeats:
     from sklearn.neural_network import MLPClassifier
 
     target = config.task.target_accuracy if target is None else target
-    data = load_dataset(config.task)
+    data = load_dataset(config.task, config.network.layers)
     y_train, y_test = _labels(data.t_train), _labels(data.t_test)
     classes = np.unique(np.concatenate([y_train, y_test]))
     hidden = tuple(config.network.layers[1:-1])

@@ -50,7 +50,7 @@ def test_resolve_from_file(tmp_path):
         ("fixed.theta=Q3", 'fixed.theta must be a Q-format such as "Q3.12" (signed) or "UQ1.7" (unsigned), '
                            "not 'Q3'"),
         ("task.dataset=mnist",
-         "task.dataset must be one of 'xor', 'parity', 'nist7x7', 'digits', not 'mnist'"),
+         "task.dataset must be one of 'xor', 'parity', 'nist7x7', 'digits', 'file', not 'mnist'"),
         ("mgd.nonsense=1", "--set mgd field must be one of"),
         ("nosection.x=1", "--set section must be one of 'network', 'mgd', 'noise', 'fixed', 'task', "
                           "'hardware', not 'nosection'"),
