@@ -1,10 +1,11 @@
 """The generated folded MGD core in Icarus and Verilator, bit for bit against the fixed-point golden model.
 
 The same contract bench as the spatial core (:mod:`testbench.core_tests`): digests and status at every
-check, every parameter read back through ``rd`` (readback latency 2) at intervals and at the end. Cases
-span both perturbation modes, several P (including P that does not divide a layer), depths 1-3, τ's,
-momentum, roundings, wrap and l1, and a streamed sample store (``hardware.samples = "stream"``: the bench
-loads the training set through ``load`` first), also with a training set the Verilog was not generated for.
+check, every parameter read back through ``rd`` (after the core's ``readback_latency``) at intervals and at
+the end. Cases span both perturbation modes, several P (including P that does not divide a layer), depths
+1-3, τ's, momentum, roundings, wrap and l1, and a streamed sample store (``hardware.samples = "stream"``:
+the bench loads the training set through ``load`` first), also with a training set the Verilog was not
+generated for.
 Icarus runs a short prefix of each (it is 10-50x slower on this design); Verilator runs longer and measures
 cycles per step free-running against the core's own schedule.
 """

@@ -106,14 +106,14 @@ def test_too_many_lanes_for_the_multipliers_is_refused_before_yosys(tmp_path, no
 def test_training_set_too_big_for_the_block_ram_is_refused_before_yosys(tmp_path, no_tools):
     core = _core("nist7x7", "hardware.lanes=2")
     want = ("design 'mgd_core' does not fit ice40-up5k (Lattice iCE40UP5K-SG48): task.dataset must be a "
-            "training set whose sample ROMs fit the 81,700 bits of block RAM the rest of the core leaves on "
+            "training set whose sample ROMs fit the 89,763 bits of block RAM the rest of the core leaves on "
             "ice40-up5k even at hardware.lanes = 1, not 'nist7x7' (684 samples), whose sample ROMs take "
-            "413,136 bits (at hardware.lanes = 2 the core needs 453,064 bits of block RAM (theta_mem 13,888, "
-            "grad_mem 17,360, x_rom 410,400, t_rom 2,736, index_rom 8,680); the part has 30 SB_RAM40_4K of "
+            "413,136 bits (at hardware.lanes = 2 the core needs 445,759 bits of block RAM (theta_mem 13,888, "
+            "grad_mem 17,360, x_rom 410,400, t_rom 2,736, index_map 1,375); the part has 30 SB_RAM40_4K of "
             "4,096 bits)")
     with pytest.raises(DoesNotFitError, match=f"^{re.escape(want)}$") as exc:
         synthesize(core, "mgd_core", "ice40-up5k", tmp_path / "out")
-    assert exc.value.overflows == [("ICESTORM_RAM bits", 453_064, 122_880)]
+    assert exc.value.overflows == [("ICESTORM_RAM bits", 445_759, 122_880)]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -135,6 +135,21 @@ def test_spatial_network_with_too_many_multipliers_is_refused_before_yosys():
     with pytest.raises(DoesNotFitError, match=f"^{re.escape(want)}$"):
         check_resources(core.resources(), TARGETS["ice40-up5k"], "mgd_core")
     Fragment.get(core, None)
+
+
+def test_readback_index_map_is_accounted_as_its_table():
+    """The readback index map is a chunked row table (:meth:`rtl.folded.layout.FoldedLayout.index_map`), and
+    ``resources()`` lists it at its size: digits (2,410 parameters, chunks of 32) 76 entries of 2·11 + 2·1 +
+    6 bits at P = 2 (2,280 bits, not 2,410 x 12 = 28,920), 2·12 + 2·1 + 6 at P = 1 (``at_lanes``)."""
+    core = _core("digits", "hardware.lanes=2", "hardware.samples=stream")
+    res = core.resources()
+    mems = {m.name: m for m in res.memories}
+    assert mems["index_map"] == MemoryUse("index_map", 30, 76, block=True, init=True)
+    assert "index_rom" not in mems and core.describe()["memory_bits"]["index_map"] == 2280
+    assert {m.name: m for m in res.at_lanes(1).memories}["index_map"] == MemoryUse("index_map", 32, 76,
+                                                                                   block=True, init=True)
+    imap = core.layout.index_map()
+    assert (mems["index_map"].width, mems["index_map"].depth) == (imap.width, imap.depth)
 
 
 def test_presets_that_fit_pass_the_check():
@@ -159,22 +174,25 @@ def test_block_ram_cells_over_the_part_are_refused_after_yosys():
 
 @pytest.mark.synth
 def test_small_folded_core_maps_its_memories_to_block_ram(tmp_path):
-    """parity4 (4-8-1, 16 samples) folded at P = 2 on the ECP5-25k: θ, G, the input and index ROMs are
-    deeper than 16 words, so they must be DP16KD, not flip-flops or LUT RAM."""
+    """parity4 (4-8-1, 16 samples) folded at P = 2 on the ECP5-25k: θ, G and the input ROM are deeper than
+    16 words, so they must be DP16KD, not flip-flops or LUT RAM; the readback index map (49 parameters in
+    chunks of 4: 13 entries) is not."""
     core = _core("parity4", "hardware.lanes=2", "mgd.perturbation=node", "fixed.grad_width=20")
     mems = {m.name: m for m in core.resources().memories}
     report = synthesize(core, "mgd_core", "ecp5-25k", tmp_path / "out")
     stored = json.loads((tmp_path / "out" / REPORT_JSON).read_text())
     assert stored["memories"] == report.memories
-    for name in ("theta_mem", "grad_mem", "x_rom", "index_rom"):  # x_rom: 16 x 2 words, one bank
+    for name in ("theta_mem", "grad_mem", "x_rom"):  # x_rom: 16 x 2 words, one bank
         assert mems[name].block, name
         got = report.memories[name]
         assert got["mapped_to"] in ("$__DP16KD_", "$__PDPW16KD_") and set(got["cells"]) == {"DP16KD"}, got
     # act_mem (8 words): LUT RAM, one TRELLIS_DPR16X4 per 4 bits; z_mem (4 words): flip-flops; t_rom (16 x 1
-    # bit) is Yosys's choice: LUTs
-    assert not mems["act_mem"].block and not mems["z_mem"].block and not mems["t_rom"].block
+    # bit) and the index map (13 x 15 bits) are Yosys's choice: LUTs
+    assert mems["index_map"] == MemoryUse("index_map", 2 * 5 + 2 * 1 + 3, 13, block=False, init=True)
+    assert not any(mems[name].block for name in ("act_mem", "z_mem", "t_rom", "index_map"))
     assert report.memories["act_mem"]["cells"] == {"TRELLIS_DPR16X4": -(-mems["act_mem"].width // 4)}
-    assert report.memories["z_mem"] == report.memories["t_rom"] == {"mapped_to": "logic", "cells": {}}
+    assert (report.memories["z_mem"] == report.memories["t_rom"] == report.memories["index_map"]
+            == {"mapped_to": "logic", "cells": {}})
     # 2 lanes, 1 cost square, the correlation product: what the check before Yosys counted
     assert report.summary["dsp"] == dsp_needed(core.resources(), TARGETS["ecp5-25k"])[0] == 4
     assert report.summary["bram"] == sum(n for m in report.memories.values() for c, n in m["cells"].items()

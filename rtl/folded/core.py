@@ -72,16 +72,19 @@ correlate sweep as it passes, for the next step, when ``(n + 1) % τ_p == 0``), 
 (two regions: baseline, kept for the node-mode correlation, and perturbed), node mode's first-layer
 pre-activations ``z_mem``; ROMs: the inputs (P per word, coded by :class:`~rtl.folded.layout.SampleCode`),
 the targets (``min(P, n_L)`` lanes a word; both RAMs filled by the host with ``samples = "stream"``), and the
-readback index map. Node mode's sign lanes are one per
+readback index map (``index_map``, a chunked row table: :class:`~rtl.folded.layout.IndexMap`, one entry per
+``2**s`` parameters). Node mode's sign lanes are one per
 neuron, in registers (:class:`rtl.lfsr.SignBank`). Nothing in fabric grows with the parameter count except
 through these memories. :meth:`FoldedCore.resources` lists them with the multipliers.
 
 Multipliers: P forward lanes, ``min(P, n_L)`` cost squares (mse), one correlation product (node mode).
 
-Readback: ``rd.index`` → an index ROM (canonical index → address, lane; 1 edge), registered (1 edge) →
-the θ/G/M memories' read ports (1 edge), registered (1 edge) → lane multiplexer:
-:attr:`FoldedCore.readback_latency` = 4, pipelined (a new index every clock). Only while not busy (the read
-ports belong to the datapath while a step runs).
+Readback: ``rd.index`` (canonical index ``k``) → the index map's ROM at ``k >> s`` (the chunk's entry
+``a0, l0, r, b, l1``; 1 edge; ``off = k mod 2**s`` registered beside it), registered (1 edge) → ``off < r``,
+``address = (a0 or b) + off``, ``lane = l0 or l1`` (:meth:`~rtl.folded.layout.IndexMap.lookup`), registered
+(1 edge) → the θ/G/M memories' read ports (1 edge), registered (1 edge) → lane multiplexer:
+:attr:`FoldedCore.readback_latency` = 5, pipelined (a new index every clock). Only while not busy (the read
+ports belong to the datapath while a step runs); an index ``>= n_params`` reads nothing defined.
 
 Streamed sample store (``samples = "stream"``, ``hardware.samples``): the x and t stores (``x_store``,
 ``t_store``) are RAMs without initial contents that the host fills through the ``load`` ports
@@ -244,8 +247,9 @@ def _plan(spec: FixedSpec, lanes: int, n_samples: int, x_code: SampleCode, t_cod
     x_depth, rom = n_samples * lo.in_words[0], samples == "rom"
     x_name, t_name, bank = ("x_rom", "t_rom", X_BANK) if rom else ("x_store", "t_store", STORE_BANK)
     mems += [mem(x_name, P * x_code.width, x_depth, rom, True, banks=-(-x_depth // bank), spram=not rom),
-             mem(t_name, lo.cost_lanes * t_code.width, n_samples * lo.out_words, rom, True),
-             mem("index_rom", index_bits(lo.depth) + index_bits(P), s.layout.n_params, True)]
+             mem(t_name, lo.cost_lanes * t_code.width, n_samples * lo.out_words, rom, True)]
+    imap = lo.index_map()
+    mems.append(mem("index_map", imap.width, imap.depth, True))
     return CoreResources(multipliers=tuple(mults), memories=tuple(mems), lanes=P, layers=tuple(spec.layers),
                          training_set=f"{training_set!r} ({n_samples} samples)" if training_set
                          else f"{n_samples} samples",
@@ -279,7 +283,9 @@ class FoldedCore(MGDCoreBase):
     Attributes
     ----------
     ctrl, status, rd, digest
-        The host contract (:mod:`rtl.contract`); readback latency :attr:`readback_latency` = 4.
+        The host contract (:mod:`rtl.contract`); ``rd.index`` in (canonical order), ``rd.theta`` (the θ
+        format), ``rd.grad``, ``rd.momentum`` (``grad_width``, ``momentum_width`` bits, signed) out
+        :attr:`readback_latency` = 5 clock edges later, one index a clock, while ``status.busy`` is low.
     load, load_restart, loaded
         ``samples = "stream"`` only: the sample-load ports (:func:`rtl.contract.load_ports`), beats of
         ``max(P·x bits, min(P, n_L)·t bits)`` (one stored word each), :attr:`load_beats` of them.
@@ -354,7 +360,10 @@ class FoldedCore(MGDCoreBase):
 
     @property
     def readback_latency(self) -> int:
-        return 4
+        """Clock edges from ``rd.index`` to ``rd.theta/grad/momentum``: 5 (the index map's ROM and its
+        register, the address arithmetic's register, the parameter memories and their register; module
+        docstring, "Readback")."""
+        return 5
 
     @property
     def samples(self) -> str:
@@ -429,7 +438,6 @@ class FoldedCore(MGDCoreBase):
         wt, wg, wa, wz = s.theta.width, s.grad_width, s.act.width, s.widths()["z"]
         wm = s.momentum_width if s.k_m else 1
         wl = s.lfsr_width
-        n_params = s.layout.n_params
         a_sig = s.act.signed
         xc, tc = self._x_code, self._t_code
         nc = lo.cost_lanes
@@ -479,9 +487,8 @@ class FoldedCore(MGDCoreBase):
                           spram=not rom)
                    for b in range(-(-x_depth // x_bank))]
         t_rom = memory(t_name, nc * tc.width, len(t_words), t_words if rom else ())
-        ab = index_bits(lo.depth)
-        index_rom = memory("index_rom", ab + index_bits(P), n_params,
-                           [a | (lane << ab) for a, lane in lo.places()])
+        imap = lo.index_map()
+        index_map = memory("index_map", imap.width, imap.depth, imap.words())
 
         # ---- the item through the pipeline: stage k's fields are s[k] ---------------------------------
         fields = ("valid", "phase", "layer", "group", "index", "lane", "addr", "first", "last", "bias",
@@ -513,12 +520,16 @@ class FoldedCore(MGDCoreBase):
             m.d.sync += reg.eq(value)
             return reg
 
-        # ---- readback: canonical index -> (address, lane) -> memories ---------------------------------
-        rb = index_rom.read_port()
-        rb_data = registered(rb.data, "rb_place")  # registered before it addresses the memories
-        rb_addr = rb_data[:ab]
-        rb_lane_d = registered(registered(rb_data[ab:], "rb_lane_d1"), "rb_lane_d2")
-        m.d.comb += rb.addr.eq(self.rd.index)
+        # ---- readback: canonical index -> chunk entry -> (address, lane) -> memories ---------------------
+        rb = index_map.read_port()
+        m.d.comb += rb.addr.eq(self.rd.index >> imap.shift)
+        rb_row = registered(rb.data, "rb_row")  # the ROM output registered before any logic
+        rb_off = registered(registered(self.rd.index[:imap.shift], "rb_off1"), "rb_off2")  # beside rb_row
+        entry = {name: rb_row[lsb:lsb + w] for name, (lsb, w) in imap.fields.items()}
+        rb_first = rb_off < entry["r"]  # off in the chunk's first row
+        rb_addr = registered((Mux(rb_first, entry["a0"], entry["b"]) + rb_off)[:imap.addr_bits], "rb_addr")
+        rb_lane = registered(Mux(rb_first, entry["l0"], entry["l1"]), "rb_lane")
+        rb_lane_d = registered(registered(rb_lane, "rb_lane_d1"), "rb_lane_d2")
 
         # ---- stage 0: reads (forward: parameters and input; correlate: input now, parameters at
         # CORR_MULTIPLY; readback when idle) -----------------------------------------------------------

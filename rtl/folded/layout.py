@@ -32,6 +32,23 @@ A training set usually uses far fewer bits than the activation format: the digit
 as ``v >> shift`` in ``width`` bits (``shift`` the trailing zero bits every value shares, ``width`` the bits
 the shifted values need) and the core shifts it back on reading: exact for this data set, pure wiring in
 hardware, and the ROM shrinks (digits' inputs: 5 bits a pixel instead of 12).
+
+Readback index map
+------------------
+The readback port turns a canonical parameter index ``k`` into its ``(address, lane)``
+(:meth:`FoldedLayout.place`) with a chunked row table (:class:`IndexMap`, :meth:`FoldedLayout.index_map`)
+instead of one ROM entry per parameter. With ``2**s <= min(rows)`` (``s`` the largest such), the ``2**s``
+consecutive indices of chunk ``c = k >> s`` lie in at most two rows (the canonical order is row after row,
+every row at least ``2**s`` long; the two rows may be in different layers). Entry ``c`` holds ``a0, l0``,
+the place of the chunk's first index; ``r`` (``1 .. 2**s``), how many of the chunk's indices are in that
+row; ``l1`` and ``b = (a1 − r) mod 2**addr_bits``, with ``a1, l1`` the place of the next row's first index
+(0 when the chunk lies in one row or ends the parameters). With ``off = k mod 2**s``:
+
+    address = (a0 if off < r else b) + off   (mod 2**addr_bits),   lane = l0 if off < r else l1,
+
+exact for every index (a row's addresses are consecutive at one lane). ``⌈n_params / 2**s⌉`` entries of
+``2·addr_bits + 2·lane_bits + s + 1`` bits: digits 64-32-10 (rows 65, 33: ``s = 5``) at P = 2 is 76 x 30
+bits instead of 2,410 x 12.
 """
 
 from __future__ import annotations
@@ -42,11 +59,17 @@ import numpy as np
 
 from golden_model.params import ParamLayout
 
-__all__ = ["FoldedLayout", "SampleCode", "pack_word", "unpack_word"]
+__all__ = ["FoldedLayout", "IndexMap", "SampleCode", "pack_word", "unpack_word"]
 
 
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
+
+
+def _index_bits(count: int) -> int:
+    """Bits of an index into ``count`` items, at least 1 (:func:`rtl.contract.index_bits`; this module does
+    not import Amaranth)."""
+    return max(1, (count - 1).bit_length())
 
 
 def pack_word(values, width: int) -> int:
@@ -101,6 +124,63 @@ class SampleCode:
         half = 1 << (self.width - 1)
         lo, hi = (-half, half - 1) if self.signed else (0, 2 * half - 1)
         return bool(np.array_equal(q << self.shift, v) and (q >= lo).all() and (q <= hi).all())
+
+
+@dataclass(frozen=True)
+class IndexMap:
+    """The readback's map canonical index -> ``(address, lane)`` as a chunked row table (module docstring,
+    "Readback index map"); :meth:`FoldedLayout.index_map` builds it, :meth:`lookup` is the hardware's
+    arithmetic.
+
+    Attributes
+    ----------
+    shift : int
+        ``s``: entry ``k >> s`` serves index ``k``; chunks of ``2**s`` indices.
+    addr_bits, lane_bits : int
+        Widths of an address and a lane (``index_bits(depth)``, ``index_bits(P)``).
+    entries : tuple of (a0, l0, r, b, l1)
+        One per chunk, canonical order.
+    """
+
+    shift: int
+    addr_bits: int
+    lane_bits: int
+    entries: tuple[tuple[int, int, int, int, int], ...]
+
+    @property
+    def depth(self) -> int:
+        """Entries of the table (words of its ROM)."""
+        return len(self.entries)
+
+    @property
+    def fields(self) -> dict[str, tuple[int, int]]:
+        """``name: (low bit, width)`` of each field in a table word: ``a0``, ``b``, ``l0``, ``l1``, ``r``
+        (``s + 1`` bits), low bits first."""
+        ab, lb = self.addr_bits, self.lane_bits
+        widths = (("a0", ab), ("b", ab), ("l0", lb), ("l1", lb), ("r", self.shift + 1))
+        out, pos = {}, 0
+        for name, w in widths:
+            out[name] = (pos, w)
+            pos += w
+        return out
+
+    @property
+    def width(self) -> int:
+        """Bits of a table word."""
+        return 2 * self.addr_bits + 2 * self.lane_bits + self.shift + 1
+
+    def words(self) -> list[int]:
+        """The table's ROM contents (fields placed as :attr:`fields` says)."""
+        f = self.fields
+        return [sum(v << f[name][0] for name, v in zip(("a0", "l0", "r", "b", "l1"), entry))
+                for entry in self.entries]
+
+    def lookup(self, index: int) -> tuple[int, int]:
+        """``(address, lane)`` of canonical ``index`` as the hardware computes it from the table."""
+        a0, l0, r, b, l1 = self.entries[index >> self.shift]
+        off = index & ((1 << self.shift) - 1)
+        first = off < r
+        return ((a0 if first else b) + off) & ((1 << self.addr_bits) - 1), l0 if first else l1
 
 
 @dataclass(frozen=True)
@@ -221,6 +301,26 @@ class FoldedLayout:
     def places(self) -> list[tuple[int, int]]:
         """:meth:`place` of every parameter, canonical order."""
         return [self.place(k) for k in range(ParamLayout(self.layers).n_params)]
+
+    def index_map(self) -> IndexMap:
+        """The readback's chunked row table (:class:`IndexMap`; module docstring, "Readback index map"):
+        ``IndexMap.lookup(k) == place(k)`` for every canonical index ``k``."""
+        rows, n = self.rows, ParamLayout(self.layers).n_params
+        offsets = ParamLayout(self.layers).param_offsets()
+        shift = min(rows).bit_length() - 1  # the largest s with 2**s <= every row
+        ab, lb = _index_bits(self.depth), _index_bits(self.lanes)
+        entries = []
+        for k0 in range(0, n, 1 << shift):
+            layer = max(q for q in range(self.n_layers) if offsets[q] <= k0)
+            i = (k0 - offsets[layer]) % rows[layer]  # position in its row
+            r = min(rows[layer] - i, 1 << shift)  # the row ends by n
+            a0, l0 = self.place(k0)
+            b = l1 = 0
+            if r < (1 << shift) and k0 + r < n:  # the chunk goes on in the next row
+                a1, l1 = self.place(k0 + r)
+                b = (a1 - r) % (1 << ab)
+            entries.append((a0, l0, r, b, l1))
+        return IndexMap(shift, ab, lb, tuple(entries))
 
     def param_words(self, values, width: int, fill: int = 0) -> list[int]:
         """A parameter memory's contents: ``values`` (canonical order) placed by :meth:`place`; idle lanes

@@ -174,6 +174,9 @@ CASES = {
                                            "mgd.tau_p=2", "mgd.tau_x=2", "mgd.tau_theta=2"]),
     "432-node-P2-floor-momentum": ([4, 3, 2], 2, ["mgd.perturbation=node", "fixed.rounding=floor",
                                                   "fixed.momentum_shift=4", "fixed.eta_shift=3"]),
+    # rows 3, 6, 2 (the last layer's n_in = 1): readback chunks of two indices, some across rows and the
+    # first layer boundary; P = 3 above the 1-neuron layer's width
+    "2513-weight-P3-readback": ([2, 5, 1, 3], 3, ["mgd.perturbation=weight", "fixed.momentum_shift=1"]),
     "nist-49-4-4-node-P3": (None, 3, ["mgd.perturbation=node", "network.layers=[49,4,4]",
                                       "fixed.grad_width=20", "fixed.cost=UQ3.16", "mgd.tau_x=2"]),
     "nist-49-4-4-weight-P4": (None, 4, ["mgd.perturbation=weight", "network.layers=[49,4,4]",
@@ -248,7 +251,7 @@ def test_folded_core_describes_itself():
     core, _ = _core_and_model(_shaped([4, 3, 2], "hardware.lanes=2", "mgd.perturbation=node"), True, False)
     d = core.describe()
     assert (d["style"], d["lanes"], d["depth"], d["groups"], d["readback_latency"]) == ("folded", 2, 14,
-                                                                                        [2, 1], 4)
+                                                                                        [2, 1], 5)
     assert d["cycles_per_step"] == core.cycles(0, 1, 1, 1, 1) - RUN_SETUP
     assert not hasattr(core, "digest")
     Fragment.get(core, None)  # elaborates (and so is not an unused elaboratable)
