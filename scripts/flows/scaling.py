@@ -230,11 +230,13 @@ def run_scaling(out: str | Path, *, hidden: Sequence[int], modes: Sequence[str],
                 fmax: dict[str, Any], workers: int = 2, budgets: dict[str, int] | None = None,
                 eval_every: int = EVAL_EVERY, targets: Sequence[float] = TARGETS, style: str = "folded",
                 overrides: Sequence[str] = (), command: str = "", confirm_steps: int = 0,
-                progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                progress: Callable[[str], None] | None = None,
+                scheduler: str | None = None) -> dict[str, Any]:
     """The whole of ``mgd scaling``: the hardware part first (seconds; a core that cannot be built is known
     before the long part), then :func:`golden_model.studies.scaling.scaling_study`, then the report
     (:func:`write_report`); with ``confirm_steps > 0``, seed 1 of every point is also run on the RTL
-    (:func:`confirm_on_rtl`). Returns the result written to ``scaling.json``."""
+    (:func:`confirm_on_rtl`, in this process). ``scheduler``: the study's runs go to that Dask scheduler
+    instead of ``workers`` local processes. Returns the result written to ``scaling.json``."""
     t0 = time.perf_counter()
     budget_of = {m: (budgets or {}).get(m, MODE_SETTINGS[m]["budget"]) for m in modes}
     hardware = hardware_part(hidden, modes, lanes, style=style, budgets=budget_of, overrides=overrides)
@@ -243,7 +245,7 @@ def run_scaling(out: str | Path, *, hidden: Sequence[int], modes: Sequence[str],
             cps = r["error"] if r["cycles_per_step"] is None else f"{r['cycles_per_step']:.1f} cycles/step"
             progress(f"{style} core, {r['mode']} h={r['hidden']}, {r['lanes_used']} lanes: {cps}")
     study = scaling_study(hidden, modes, seeds, workers=workers, budgets=budget_of, eval_every=eval_every,
-                          targets=targets, overrides=overrides, progress=progress)
+                          targets=targets, overrides=overrides, progress=progress, scheduler=scheduler)
     result = {
         "command": command,
         "fmax": fmax,
@@ -380,7 +382,8 @@ def markdown_report(result: dict[str, Any]) -> str:
             lines.append(f"| {r['mode']} | {r['hidden']} | {r['lanes_used']} | {r['steps']:,} | {exact} | "
                          f"{to(r['model_steps_to'])} | {to(r['rtl_steps_to'])} | {conf} | "
                          f"{r['sim_s']:.0f} s |")
-    lines += ["", f"Study wall time {study['wall_time_s']:.0f} s on {s['workers']} worker(s); whole command "
+    where = (f"the Dask scheduler at {s['scheduler']}" if s.get("scheduler") else f"{s['workers']} worker(s)")
+    lines += ["", f"Study wall time {study['wall_time_s']:.0f} s on {where}; whole command "
               f"{result['wall_time_s']:.0f} s."]
     if result.get("command"):
         lines += ["", f"Command: `{result['command']}`"]

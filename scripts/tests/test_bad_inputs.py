@@ -24,7 +24,8 @@ from scripts.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 # {F}: an existing regular file; {D}: a folder holding another file; {NEW}: a path that must stay absent;
-# {BAD_UTF8}, {GARBAGE}, {CUT}, {NPY}, {PICKLE}, {SHAPE}: bad input files; {GOOD}: a valid trace
+# {BAD_UTF8}, {GARBAGE}, {CUT}, {NPY}, {PICKLE}, {SHAPE}: bad input files; {GOOD}: a valid trace;
+# {DATA_GOOD}: a valid data CSV for the xor network, {DATA_RANGE}, {DATA_NAMES}, {DATA_WIDE}: bad data files
 CASES: list[tuple[list[str], list[str]]] = [
     # ---- output locations: an existing file, a path under a file, a folder, a device, unwritable, empty
     (["train", "--backend", "fixed", "--out", "{F}"], ["--out", "'{F}'", "an existing file, not a folder"]),
@@ -66,6 +67,22 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["trace", "compare", "{F}", "{GOOD}"], ["EXPECTED", "'{F}'", "never loaded"]),
     (["scaling", "--synth-report", "{BAD_UTF8}", "--out", "{NEW}"], ["--synth-report", "'{BAD_UTF8}'",
                                                                      "not UTF-8 text"]),
+    # ---- data files (task.dataset = "file"): every command that takes a config reads and checks the file
+    (["train", "--backend", "fixed", "--set", "task.dataset=file", "--set", "task.data_file={NEW}.npz",
+      "--out", "{NEW}"], ["task.data_file", "'{NEW}.npz'", "(no such file)"]),
+    (["cosim", "--set", "task.dataset=file", "--set", "task.data_file={DATA_RANGE}", "--json", "{NEW}"],
+     ["task.data_file", "'{DATA_RANGE}'", "line 3, column 2 = 1.5 is outside [0, 1]"]),
+    (["run", "--set", "task.dataset=file", "--set", "task.data_file={DATA_NAMES}", "--out", "{NEW}"],
+     ["task.data_file", "'{DATA_NAMES}'", "it holds X, Y; it needs x and y"]),
+    (["generate", "core", "--set", "task.dataset=file", "--set", "task.data_file={DATA_WIDE}",
+      "--out", "{NEW}"],
+     ["task.data_file", "'{DATA_WIDE}'", "array x has 3 columns, network.layers[0] = 2 inputs"]),
+    (["train", "--backend", "rtl", "--set", "task.dataset=file", "--set", "task.data_file={DATA_GOOD}",
+      "--set", "task.test_fraction=0", "--out", "{NEW}"], ["task.test_fraction", "'{DATA_GOOD}'", "not 0"]),
+    (["config", "show", "--set", "task.dataset=file"],
+     ["task.data_file", "for task.dataset = 'file', not ''"]),
+    (["trace", "write", "--set", "task.data_file={DATA_GOOD}", "--out", "{NEW}"],
+     ["task.data_file", "'' for task.dataset = 'xor'"]),
     # ---- config numbers: NaN, infinities, absurd sizes, wrong types, open bounds
     (["train", "--set", "mgd.eta=inf", "--out", "{NEW}"], ["mgd.eta", "not inf", "<= 1000"]),
     (["train", "--set", "mgd.eta=nan", "--out", "{NEW}"], ["mgd.eta", "not nan"]),
@@ -114,6 +131,13 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["synth", "--target", "ecp5-25k", "--seed", "-1", "--out", "{NEW}", "sign-bank"], ["--seed", "'-1'"]),
     (["synth", "--target", "bogus", "--out", "{NEW}", "sign-bank"], ["--target", "'bogus'"]),
     (["scaling", "--workers", "0", "--fmax", "100", "--out", "{NEW}"], ["--workers", "'0'"]),
+    # ---- a Dask scheduler address: malformed, or nothing listening there (port 1 of the loopback)
+    (["sweep", "--scheduler", "tcp://127.0.0.1", "--out", "{NEW}"],
+     ["--scheduler", "'tcp://127.0.0.1'", "tcp://HOST:PORT", "needs a host and a port"]),
+    (["reproduce", "--scheduler", "127.0.0.1:1", "--out", "{NEW}"],
+     ["--scheduler", "'127.0.0.1:1'", "running Dask scheduler", "Connection refused"]),
+    (["scaling", "--fmax", "100", "--scheduler", "udp://127.0.0.1:8786", "--out", "{NEW}"],
+     ["--scheduler", "'udp://127.0.0.1:8786'", "scheme must be one of tcp, tls"]),
     (["scaling", "--seeds", "100000", "--fmax", "100", "--out", "{NEW}"], ["--seeds", "'100000'"]),
     (["scaling", "--fmax", "nan", "--out", "{NEW}"], ["--fmax", "'nan'"]),
     (["scaling", "--synth-report", "{D}", "--out", "{NEW}"], ["--synth-report", "'{D}'", "a folder"]),
@@ -133,7 +157,9 @@ def _write_inputs(tmp_path: Path) -> dict[str, str]:
     places = {"F": tmp_path / "a_file", "D": tmp_path / "a_folder", "NEW": tmp_path / "new",
               "BAD_UTF8": tmp_path / "bad_utf8.toml", "GARBAGE": tmp_path / "garbage.npz",
               "CUT": tmp_path / "cut.npz", "NPY": tmp_path / "array.npy", "PICKLE": tmp_path / "pickle.npz",
-              "SHAPE": tmp_path / "shape.npz", "GOOD": tmp_path / "good.npz"}
+              "SHAPE": tmp_path / "shape.npz", "GOOD": tmp_path / "good.npz",
+              "DATA_GOOD": tmp_path / "data_good.csv", "DATA_RANGE": tmp_path / "data_range.csv",
+              "DATA_NAMES": tmp_path / "data_names.npz", "DATA_WIDE": tmp_path / "data_wide.npz"}
     places["F"].write_text("mgd.eta = [\n")  # a file, and not TOML
     places["D"].mkdir()
     (places["D"] / "keep.txt").write_text("not mgd's")
@@ -146,6 +172,11 @@ def _write_inputs(tmp_path: Path) -> dict[str, str]:
     arrays = {**trace.arrays(), "config": np.array(trace.config)}
     np.savez(places["PICKLE"], **{**arrays, "G": np.array([None] * 10, dtype=object)})
     np.savez(places["SHAPE"], **{**arrays, "theta": arrays["theta"].ravel()})
+    places["DATA_GOOD"].write_text("x0,x1,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    places["DATA_RANGE"].write_text("x0,x1,label\n0,0,0\n0,1.5,1\n1,0,1\n1,1,0\n")
+    corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    np.savez(places["DATA_NAMES"], X=corners, Y=np.array([0, 1, 1, 0]))
+    np.savez(places["DATA_WIDE"], x=np.hstack([corners, corners[:, :1]]), y=np.array([0, 1, 1, 0]))
     return {k: str(v) for k, v in places.items()}
 
 
@@ -217,6 +248,7 @@ def _mgd(*args: str, **kw) -> subprocess.Popen:
     ["config", "show", "--set", "mgd.eta=inf"],
     ["trace", "compare", "{GARBAGE}", "{GOOD}"],
     ["compare", "--backprop-repeats", "-1", "--out", "{NEW}"],
+    ["sweep", "--scheduler", "tcp://127.0.0.1:1", "--out", "{NEW}"],  # no Dask noise at exit either
 ])
 def test_bad_input_in_a_real_process(argv, inputs):
     _, places = inputs
