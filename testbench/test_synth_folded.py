@@ -69,7 +69,11 @@ def test_folded_core_says_what_it_builds():
     mems = {mem.name: mem for mem in res.memories}
     # depth: 2 groups x 50 + 1 group x 17 = 117 words of 8 lanes
     assert mems["theta_mem"] == MemoryUse("theta_mem", 8 * 16, 117, block=True, init=True)
-    assert mems["grad_mem"] == MemoryUse("grad_mem", 8 * 20, 117, block=True)
+    # the preset's grad_width = 20 holds one step's G: τ_θ = 1 only, so no G is stored (rtl.folded.core)
+    assert core.tau_theta_max == 1 and "grad_mem" not in mems
+    wider = {m.name: m
+             for m in _core("nist7x7", "hardware.lanes=8", "fixed.grad_width=22").resources().memories}
+    assert wider["grad_mem"] == MemoryUse("grad_mem", 8 * 22, 117, block=True)
     # 684 samples x 7 words of 8 pixels (12 bits: NIST's pixels use them all), in banks of 1024 words;
     # targets 0 / 1.0: one bit
     assert mems["x_rom"] == MemoryUse("x_rom", 8 * 12, 684 * 7, block=True, init=True, samples=True, banks=5)
@@ -106,19 +110,20 @@ def test_too_many_lanes_for_the_multipliers_is_refused_before_yosys(tmp_path, no
 def test_training_set_too_big_for_the_block_ram_is_refused_before_yosys(tmp_path, no_tools):
     core = _core("nist7x7", "hardware.lanes=2")
     want = ("design 'mgd_core' does not fit ice40-up5k (Lattice iCE40UP5K-SG48): task.dataset must be a "
-            "training set whose sample ROMs fit the 89,763 bits of block RAM the rest of the core leaves on "
+            "training set whose sample ROMs fit the 107,123 bits of block RAM the rest of the core leaves on "
             "ice40-up5k even at hardware.lanes = 1, not 'nist7x7' (684 samples), whose sample ROMs take "
-            "413,136 bits (at hardware.lanes = 2 the core needs 445,759 bits of block RAM (theta_mem 13,888, "
-            "grad_mem 17,360, x_rom 410,400, t_rom 2,736, index_map 1,375); the part has 30 SB_RAM40_4K of "
-            "4,096 bits)")
+            "413,136 bits (at hardware.lanes = 2 the core needs 428,399 bits of block RAM (theta_mem 13,888, "
+            "x_rom 410,400, t_rom 2,736, index_map 1,375); the part has 30 SB_RAM40_4K of 4,096 bits)")
+    # (no grad_mem: grad_width = 20 runs τ_θ = 1 only)
     with pytest.raises(DoesNotFitError, match=f"^{re.escape(want)}$") as exc:
         synthesize(core, "mgd_core", "ice40-up5k", tmp_path / "out")
-    assert exc.value.overflows == [("ICESTORM_RAM bits", 445_759, 122_880)]
+    assert exc.value.overflows == [("ICESTORM_RAM bits", 428_399, 122_880)]
     assert list(tmp_path.iterdir()) == []
 
 
 def test_network_too_big_for_the_block_ram_is_refused_before_yosys():
-    # 64-200-10: 15,010 parameters of 16-bit θ and 21-bit G alone overflow the UP5K's 120 kbit at any P
+    # 64-200-10: 15,010 parameters of 16-bit θ alone (240,160 bits) overflow the UP5K's 120 kbit at any P
+    # (digits' 21-bit G holds one step's: τ_θ = 1 only, no G memory)
     core = _core("digits", "hardware.lanes=1", "network.layers=[64,200,10]")
     want = ("design 'mgd_core' does not fit ice40-up5k (Lattice iCE40UP5K-SG48): network.layers must be a "
             "network whose memories fit the 122,880 bits of block RAM of ice40-up5k even at hardware.lanes = "

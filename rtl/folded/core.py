@@ -66,16 +66,26 @@ perturbation after the exact MAC), so its first layer costs ``⌈n_1/P⌉`` cycl
 
 Memories (``amaranth.lib.memory.Memory``, synchronous read, one read and one write port each; block RAM
 (``ram_style = "block"``) when deeper than :data:`BLOCK_DEPTH` words, flip-flops when at most
-:data:`REGISTER_DEPTH`, else left to Yosys: LUT RAM on ECP5, block RAM or flip-flops on iCE40): θ, G, M
-(``k_m > 0``), the weight-mode LFSR lane states (one Galois LFSR state per parameter, advanced by the
-correlate sweep as it passes, for the next step, when ``(n + 1) % τ_p == 0``), the hidden activations
-(two regions: baseline, kept for the node-mode correlation, and perturbed), node mode's first-layer
+:data:`REGISTER_DEPTH`, else left to Yosys: LUT RAM on ECP5, block RAM or flip-flops on iCE40): θ, G (unless
+``tau_theta_max = 1``, below), M (``k_m > 0``), the weight-mode LFSR lane states (one Galois LFSR state
+per parameter, advanced by the correlate sweep as it passes, for the next step, when
+``(n + 1) % τ_p == 0``), the hidden activations (two regions: baseline, kept for the node-mode
+correlation, and perturbed), node mode's first-layer
 pre-activations ``z_mem``; ROMs: the inputs (P per word, coded by :class:`~rtl.folded.layout.SampleCode`),
 the targets (``min(P, n_L)`` lanes a word; both RAMs filled by the host with ``samples = "stream"``), and the
 readback index map (``index_map``, a chunked row table: :class:`~rtl.folded.layout.IndexMap`, one entry per
 ``2**s`` parameters). Node mode's sign lanes are one per
 neuron, in registers (:class:`rtl.lfsr.SignBank`). Nothing in fabric grows with the parameter count except
 through these memories. :meth:`FoldedCore.resources` lists them with the multipliers.
+
+No G memory when :attr:`~rtl.contract.MGDCoreBase.tau_theta_max` is 1 (the width ``W_G`` holds one step's
+G and no more, e.g. the digits preset's ``grad_width = 21``): the only τ_θ such a core runs is 1 (a larger
+one is refused, :mod:`rtl.tau_check`), so every correlate sweep ends an update block and computes
+``G = sat_O(0 + term)``, feeds it to the M/θ update and sets G to 0 (spec steps 5-7). G is therefore 0
+whenever the host can observe it (readback only while idle; the digest after each update), and nothing
+reads a stored G: the sweep's G input is the constant 0, ``rd.grad`` reads 0 and the G digest stays the
+digest of zeros, 0. The pipeline and the cycle count are the same; only the memory (``P·W_G`` bits a word)
+and its read register go.
 
 Multipliers: P forward lanes, ``min(P, n_L)`` cost squares (mse), one correlation product (node mode).
 
@@ -133,7 +143,15 @@ from golden_model.lfsr import lane_seeds, taps_mask
 from golden_model.schedule import folded_cycles
 from rtl._validate import rejecting
 from rtl.arith import round_shift, tree_sum
-from rtl.contract import ControlSignature, CoreResources, MemoryUse, MGDCoreBase, MultiplierUse, index_bits
+from rtl.contract import (
+    ControlSignature,
+    CoreResources,
+    MemoryUse,
+    MGDCoreBase,
+    MultiplierUse,
+    index_bits,
+    tau_theta_max,
+)
 from rtl.cores import CoreInputs
 from rtl.folded.correlate import EVENTS_LATENCY, THETA_IN, THETA_LATENCY, CorrelateLanes
 from rtl.folded.cost import COST_LATENCY, LaneCost
@@ -235,7 +253,9 @@ def _plan(spec: FixedSpec, lanes: int, n_samples: int, x_code: SampleCode, t_cod
         return MemoryUse(name, width, depth, block=depth > BLOCK_DEPTH, init=init, samples=samples,
                          banks=banks, spram=spram and depth > BLOCK_DEPTH)
 
-    mems = [mem("theta_mem", P * s.theta.width, lo.depth, True), mem("grad_mem", P * s.grad_width, lo.depth)]
+    mems = [mem("theta_mem", P * s.theta.width, lo.depth, True)]
+    if tau_theta_max(spec) > 1:  # else no G is stored (module docstring)
+        mems.append(mem("grad_mem", P * s.grad_width, lo.depth))
     if s.k_m:
         mems.append(mem("momentum_mem", P * s.momentum_width, lo.depth))
     if not node:
@@ -291,6 +311,10 @@ class FoldedCore(MGDCoreBase):
         ``max(P·x bits, min(P, n_L)·t bits)`` (one stored word each), :attr:`load_beats` of them.
     layout : FoldedLayout
         The memory map.
+
+    Memories: θ, G (unless ``tau_theta_max = 1``: then every sweep is an update, G is 0 wherever the host
+    can see it and the sweep takes its old G as 0; ``rd.grad`` reads 0), M (``k_m > 0``), the LFSR states
+    (weight mode), activations, samples, the readback index map (module docstring; :meth:`resources`).
     """
 
     style = "folded"
@@ -468,7 +492,8 @@ class FoldedCore(MGDCoreBase):
             return mem
 
         theta_mem = memory("theta_mem", P * wt, lo.depth, lo.param_words(self._theta0, wt))
-        g_mem = memory("grad_mem", P * wg, lo.depth)
+        # τ_θ = 1 is the only τ_θ this core runs: G is 0 before every sweep and after it (docstring)
+        g_mem = memory("grad_mem", P * wg, lo.depth) if self.tau_theta_max > 1 else None
         m_mem = memory("momentum_mem", P * wm, lo.depth) if s.k_m else None
         lfsr_mem = None
         if not node:
@@ -540,8 +565,12 @@ class FoldedCore(MGDCoreBase):
         forward_addr = s_[1]["addr"] if node else seq.addr
         param_addr = Mux(active, Mux(corr(theta_stage), s_[theta_stage]["addr"], forward_addr), rb_addr)
         corr_addr = Mux(active, s_[CORR_MULTIPLY]["addr"], rb_addr)
-        theta_rd, g_rd = theta_mem.read_port(), g_mem.read_port()
-        m.d.comb += [theta_rd.addr.eq(param_addr), g_rd.addr.eq(corr_addr)]
+        theta_rd = theta_mem.read_port()
+        m.d.comb += theta_rd.addr.eq(param_addr)
+        g_rd = None
+        if g_mem is not None:
+            g_rd = g_mem.read_port()
+            m.d.comb += g_rd.addr.eq(corr_addr)
         m_rd = lfsr_rd = None
         if m_mem is not None:
             m_rd = m_mem.read_port()
@@ -568,7 +597,7 @@ class FoldedCore(MGDCoreBase):
         # ---- stage RAM_REG: every memory output registered (forward items here at stage 1, correlate
         # items' parameter words at CORR_MULTIPLY + 1) ----------------------------------------------------
         theta_w = registered(theta_rd.data, "theta_w")
-        g_w = registered(g_rd.data, "grad_w")
+        g_w = registered(g_rd.data, "grad_w") if g_rd is not None else Const(0, P * wg)  # G_old = 0
         m_w = registered(m_rd.data, "momentum_w") if m_rd is not None else None
         lfsr_w = registered(lfsr_rd.data, "lfsr_w") if lfsr_rd is not None else None
         x_ws = [registered(rd.data, f"x_w{b}") for b, rd in enumerate(x_rds)]  # every bank, then the bank's
@@ -710,10 +739,12 @@ class FoldedCore(MGDCoreBase):
                          lfsr_wr.data.eq(Cat(*(_galois_next(st, mask) for st in lfsr_states)))]
         s_g, s_t = s_[CORR_LANES + 1], s_[CORR_LANES + THETA_LATENCY]
         write_g, write_theta = corr(CORR_LANES + 1), corr(CORR_LANES + THETA_LATENCY) & s_t["update"]
-        g_wr, theta_wr = g_mem.write_port(), theta_mem.write_port()
-        m.d.comb += [g_wr.addr.eq(s_g["addr"]), g_wr.data.eq(cl.g_write), g_wr.en.eq(write_g),
-                     theta_wr.addr.eq(s_t["addr"]), theta_wr.data.eq(cl.theta_next),
+        theta_wr = theta_mem.write_port()
+        m.d.comb += [theta_wr.addr.eq(s_t["addr"]), theta_wr.data.eq(cl.theta_next),
                      theta_wr.en.eq(write_theta)]
+        if g_mem is not None:  # (without it every sweep is an update: g_write is 0, nothing to keep)
+            g_wr = g_mem.write_port()
+            m.d.comb += [g_wr.addr.eq(s_g["addr"]), g_wr.data.eq(cl.g_write), g_wr.en.eq(write_g)]
         if m_mem is not None:
             m_wr = m_mem.write_port()
             m.d.comb += [m_wr.addr.eq(s_t["addr"]), m_wr.data.eq(cl.momentum_next), m_wr.en.eq(write_theta)]
@@ -735,12 +766,13 @@ class FoldedCore(MGDCoreBase):
 
         # ---- readback (the memories' registered outputs, while idle) ---------------------------------------
         m.d.comb += [self.rd.theta.eq(_lane_mux(thetas, rb_lane_d)),
-                     self.rd.grad.eq(_lane_mux(elements(g_w, P, wg, True), rb_lane_d))]
+                     self.rd.grad.eq(_lane_mux(elements(g_w, P, wg, True), rb_lane_d) if g_mem is not None
+                                     else 0)]
         if m_w is not None:
             m.d.comb += self.rd.momentum.eq(_lane_mux(elements(m_w, P, wm, True), rb_lane_d))
 
         if self.verify:
-            self._digests(m, s_g, s_t, write_g, write_theta, cl, mask_of)
+            self._digests(m, s_g, s_t, write_g if g_mem is not None else None, write_theta, cl, mask_of)
         return m
 
     def _load_control(self, m: Module, seq: Sequencer) -> tuple:
@@ -776,7 +808,8 @@ class FoldedCore(MGDCoreBase):
         return ctrl, write, loaded
 
     def _digests(self, m: Module, s_g: dict, s_t: dict, write_g, write_theta, cl, mask_of) -> None:
-        """Verification only: the three digest registers, kept exact at every write (module docstring)."""
+        """Verification only: the three digest registers, kept exact at every write (module docstring).
+        ``write_g`` None: no G memory, G is always 0 and so is its digest."""
         s, lo = self._spec, self._layout
         P = lo.lanes
         offsets = s.layout.param_offsets()
@@ -789,8 +822,11 @@ class FoldedCore(MGDCoreBase):
 
         wm = s.momentum_width if s.k_m else 1
         files = [("theta", s.theta.width, cl.theta_old, cl.theta_next, write_theta, s_t,
-                  digest(np.array(self._theta0), s.theta.width)),
-                 ("grad", s.grad_width, cl.g_old, cl.g_write, write_g, s_g, 0)]
+                  digest(np.array(self._theta0), s.theta.width))]
+        if write_g is not None:
+            files.append(("grad", s.grad_width, cl.g_old, cl.g_write, write_g, s_g, 0))
+        else:
+            m.d.comb += self.digest.grad.eq(digest(np.zeros(s.layout.n_params, dtype=np.int64), s.grad_width))
         if s.k_m:
             files.append(("momentum", wm, cl.momentum_old, cl.momentum_next, write_theta, s_t, 0))
         for name, width, old, new, en, st, init in files:

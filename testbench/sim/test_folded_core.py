@@ -200,6 +200,32 @@ def test_folded_core_matches_golden_model(name):
         assert model.sat_events > 5, "this case is meant to exercise the saturation counter"
 
 
+def test_folded_core_stores_no_g_when_it_runs_only_tau_theta_1():
+    """tau_theta_max = 1 (every sweep an update, G 0 wherever the host looks): no grad_mem in resources() or
+    in the netlist; a larger tau_theta_max keeps it. CASES hold both kinds, the first with momentum in both
+    modes, and test_folded_core_matches_golden_model runs them all bit-exactly (G read back, G digest)."""
+    only_one = set()
+    for name, (layers, lanes, overrides) in CASES.items():
+        if layers is None:
+            config = config_of("hardware.style=folded", f"hardware.lanes={lanes}", *overrides,
+                               preset="nist7x7")
+        else:
+            config = _shaped(layers, f"hardware.lanes={lanes}", *overrides)
+        core, _ = _core_and_model(config, own_data=layers is not None)
+        res = core.resources()
+        stored = core.tau_theta_max > 1
+        assert ("grad_mem" in {mem.name for mem in res.memories}) == stored, name
+        assert all(("grad_mem" in {m.name for m in res.at_lanes(p).memories}) == stored for p in (1, 2)), name
+        built = {sub_name for _, sub_name, _ in Fragment.get(core, None).subfragments}
+        assert ("grad_mem" in built) == stored and "theta_mem" in built, name
+        assert ("momentum_mem" in built) == bool(core._spec.k_m), name
+        if not stored:
+            only_one.add(name)
+    # both branches, and the τ_θ = 1 one with momentum in both modes and without it
+    assert {"432-node-P3-rails-momentum", "5432-weight-P4-wrap-rails", "nist-49-4-4-node-P3"} <= only_one
+    assert "432-weight-P3-momentum" not in only_one and len(only_one) < len(CASES)
+
+
 def test_folded_core_without_digest_is_the_same_core():
     _check(_shaped([4, 3, 2], "hardware.lanes=2", "mgd.perturbation=weight", "mgd.tau_theta=3",
                    "fixed.momentum_shift=1"), 8, [3, 5], verify=False)
