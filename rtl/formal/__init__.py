@@ -1,0 +1,1 @@
+"""Formal proofs of the generated cores (SymbiYosys from YoWASP, an SMT solver from PyPI)."""
