@@ -361,12 +361,16 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _reader(path: str) -> Callable[[str, int, int], tuple[np.ndarray | None, ...]]:
+    """The reader of ``path``'s format by its suffix: :func:`_read_npz` (``.npz``), else :func:`_read_csv`."""
+    return _read_npz if path.lower().endswith(".npz") else _read_csv
+
+
 @functools.lru_cache(maxsize=4)
 def _read_cached(path: str, stamp: tuple[int, ...], n_in: int, n_out: int) -> tuple[np.ndarray | None, ...]:
     """:func:`_read_npz` or :func:`_read_csv` of ``path`` as it was at ``stamp`` (size, mtime, inode,
     device), the arrays made read-only because every caller shares them."""
-    read = _read_npz if path.lower().endswith(".npz") else _read_csv
-    arrays = read(path, n_in, n_out)
+    arrays = _reader(path)(path, n_in, n_out)
     for a in arrays:
         if a is not None:
             a.setflags(write=False)
@@ -387,8 +391,7 @@ def read_data_file(path: str, layers: Sequence[int]) -> tuple[np.ndarray | None,
     else:
         stamp = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
     if stamp is None:
-        read = _read_npz if path.lower().endswith(".npz") else _read_csv
-        return read(path, n_in, n_out)
+        return _reader(path)(path, n_in, n_out)
     return _read_cached(path, stamp, n_in, n_out)
 
 

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ParamLayout", "init_theta"]
+__all__ = ["ParamLayout", "init_theta", "index_bits"]
+
+
+def index_bits(count: int) -> int:
+    """Bits of an index into ``count`` items (at least 1): the width of a parameter, neuron, address or lane
+    index in the cores (re-exported by :mod:`rtl.contract`)."""
+    return max(1, (count - 1).bit_length())
 
 
 @dataclass(frozen=True)

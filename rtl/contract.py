@@ -58,6 +58,7 @@ from amaranth.lib.wiring import In, Out
 from golden_model.config import MGDConfig
 from golden_model.digest import DIGEST_BITS
 from golden_model.fixed_network import FixedSpec
+from golden_model.params import index_bits
 
 if TYPE_CHECKING:
     from rtl.cores import CoreInputs
@@ -87,11 +88,6 @@ def tau_theta_max(spec: FixedSpec) -> int:
     if step_bound <= 0:
         return top
     return max(spec.tau_theta, min(top, ((1 << (width - 1)) - 1) // step_bound))
-
-
-def index_bits(count: int) -> int:
-    """Bits of an index into ``count`` items (at least 1)."""
-    return max(1, (count - 1).bit_length())
 
 
 def load_ports(width: int, beats: int) -> dict[str, wiring.Member]:

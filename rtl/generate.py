@@ -34,7 +34,8 @@ from typing import Any
 from amaranth.back import verilog
 from amaranth.lib import wiring
 
-__all__ = ["SPRAM_ATTR", "LINT_WAIVERS", "to_verilog", "fusesoc_vlnv", "fusesoc_core", "write_verilog"]
+__all__ = ["SPRAM_ATTR", "LINT_WAIVERS", "ICARUS_ARGS", "to_verilog", "fusesoc_vlnv", "fusesoc_core",
+           "write_verilog"]
 
 #: Memory attribute (value 1) of a single-port store the design writes before it reads it: its Verilog has no
 #: initial contents, and the iCE40 flow maps it onto SB_SPRAM256KA (:data:`rtl.synth.targets.TARGETS`)
@@ -47,9 +48,14 @@ SPRAM_ATTR = "mgd_spram"
 #: range Yosys writes for a zero-width signal (ASCRANGE: the address of a one-word memory, e.g. the folded
 #: nist7x7 and digits cores' z store)
 LINT_WAIVERS = ("-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-CASEINCOMPLETE", "-Wno-ASCRANGE")
-# Icarus in Verilog-2005 mode: the generated `always @*` blocks rely on its event semantics (the reason is in
-# testbench/runner.py, ICARUS_ARGS, which the benches use)
-_ICARUS_OPTIONS = ("-g2005",)
+#: Icarus options for the generated Verilog (the benches' runner and the core description's ``sim`` target).
+#: Amaranth (through Yosys's write_verilog) emits Verilog-2005 whose combinational `always @*` blocks are
+#: first evaluated by an event on a register declared `reg trigger = 0;`. Under cocotb's default -g2012 Icarus
+#: applies such declaration initialisers without an event (SystemVerilog semantics), so a block that reads
+#: only registers that never change after reset (a per-layer constant table indexed by a layer counter that
+#: stays 0) is never evaluated and its output stays X. -g2005 (the last -g wins) gives the Verilog-2005
+#: semantics the code was written for.
+ICARUS_ARGS = ("-g2005",)
 FUSESOC_VENDOR = FUSESOC_LIBRARY = "mgd"
 
 # Yosys's write_verilog: a memory's attribute lines, its declaration, then its initial block
@@ -132,7 +138,7 @@ def fusesoc_core(vlnv: str, top: str, files: list[str], description: str = "") -
              "  sim:", "    <<: *default",
              f"    description: {q('Icarus: compile and elaborate the core (no testbench)')}",
              "    default_tool: icarus", "    tools:", "      icarus:",
-             f"        iverilog_options: [{', '.join(_ICARUS_OPTIONS)}]", ""]
+             f"        iverilog_options: [{', '.join(ICARUS_ARGS)}]", ""]
     return "\n".join(lines)
 
 

@@ -24,6 +24,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from rtl.generate import ICARUS_ARGS  # the generated Verilog's Icarus options (their reason is there)
+
 __all__ = [
     "SIMULATORS",
     "REQUIRE_ENV",
@@ -42,13 +44,6 @@ BUILD_ROOT = Path(os.environ.get("MGD_BUILD_ROOT", Path(__file__).resolve().pare
 
 # Amaranth's Verilog trips WIDTHEXPAND and friends, fatal by default in Verilator.
 VERILATOR_ARGS = ("-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-UNUSEDSIGNAL", "-O3")
-# Amaranth (through Yosys's write_verilog) emits Verilog-2005 whose combinational `always @*` blocks are
-# first evaluated by an event on a register declared `reg trigger = 0;`. Under cocotb's default -g2012 Icarus
-# applies such declaration initialisers without an event (SystemVerilog semantics), so a block that reads
-# only registers that never change after reset (a per-layer constant table indexed by a layer counter that
-# stays 0) is never evaluated and its output stays X. -g2005 (the last -g wins) gives the Verilog-2005
-# semantics the code was written for.
-ICARUS_ARGS = ("-g2005",)
 
 
 def _verilator_bin() -> Path | None:

@@ -233,6 +233,12 @@ def _signed_width(width: int, is_signed: bool) -> int:
     return width if is_signed else width + 1
 
 
+def _stores_grad(spec: FixedSpec) -> bool:
+    """Whether a folded core of ``spec`` keeps G in a memory: only when it can run a τ_θ above 1
+    (:func:`rtl.contract.tau_theta_max`; module docstring, "No G memory")."""
+    return tau_theta_max(spec) > 1
+
+
 def _plan(spec: FixedSpec, lanes: int, n_samples: int, x_code: SampleCode, t_code: SampleCode,
           training_set: str | None = None, samples: str = "rom") -> CoreResources:
     """The multipliers and memories of a folded core of ``spec`` at ``lanes``
@@ -254,7 +260,7 @@ def _plan(spec: FixedSpec, lanes: int, n_samples: int, x_code: SampleCode, t_cod
                          banks=banks, spram=spram and depth > BLOCK_DEPTH)
 
     mems = [mem("theta_mem", P * s.theta.width, lo.depth, True)]
-    if tau_theta_max(spec) > 1:  # else no G is stored (module docstring)
+    if _stores_grad(spec):
         mems.append(mem("grad_mem", P * s.grad_width, lo.depth))
     if s.k_m:
         mems.append(mem("momentum_mem", P * s.momentum_width, lo.depth))
@@ -492,8 +498,7 @@ class FoldedCore(MGDCoreBase):
             return mem
 
         theta_mem = memory("theta_mem", P * wt, lo.depth, lo.param_words(self._theta0, wt))
-        # τ_θ = 1 is the only τ_θ this core runs: G is 0 before every sweep and after it (docstring)
-        g_mem = memory("grad_mem", P * wg, lo.depth) if self.tau_theta_max > 1 else None
+        g_mem = memory("grad_mem", P * wg, lo.depth) if _stores_grad(s) else None
         m_mem = memory("momentum_mem", P * wm, lo.depth) if s.k_m else None
         lfsr_mem = None
         if not node:

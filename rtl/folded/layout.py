@@ -57,19 +57,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from golden_model.params import ParamLayout
+from golden_model.params import ParamLayout, index_bits
 
 __all__ = ["FoldedLayout", "IndexMap", "SampleCode", "pack_word", "unpack_word"]
 
 
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
-
-
-def _index_bits(count: int) -> int:
-    """Bits of an index into ``count`` items, at least 1 (:func:`rtl.contract.index_bits`; this module does
-    not import Amaranth)."""
-    return max(1, (count - 1).bit_length())
 
 
 def pack_word(values, width: int) -> int:
@@ -308,7 +302,7 @@ class FoldedLayout:
         rows, n = self.rows, ParamLayout(self.layers).n_params
         offsets = ParamLayout(self.layers).param_offsets()
         shift = min(rows).bit_length() - 1  # the largest s with 2**s <= every row
-        ab, lb = _index_bits(self.depth), _index_bits(self.lanes)
+        ab, lb = index_bits(self.depth), index_bits(self.lanes)
         entries = []
         for k0 in range(0, n, 1 << shift):
             layer = max(q for q in range(self.n_layers) if offsets[q] <= k0)

@@ -93,7 +93,7 @@ from rtl._validate import not_elaborated, rejecting
 from rtl.contract import STEP_BITS, TAU_BITS, ControlSignature, tau_theta_max
 from rtl.cores import CoreInputs, core_inputs
 from rtl.cost import CostUnit
-from rtl.pipeline import elements
+from rtl.pipeline import delay, elements
 from rtl.spatial.core import MGDCore
 from rtl.spatial.correlator import Correlator
 from rtl.spatial.network import Network
@@ -152,12 +152,7 @@ class FreeNetwork(wiring.Component):
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        valid = self.valid
-        for k in range(self._latency):
-            nxt = Signal(name=f"valid_d{k + 1}")
-            m.d.sync += nxt.eq(valid)
-            valid = nxt
-        m.d.comb += self.y_valid.eq(valid)
+        m.d.comb += self.y_valid.eq(delay(m, self.valid, self._latency, "valid"))
         if self._late:
             late = Signal.like(self.signs, name="late_signs")
             m.d.sync += late.eq(self.signs)
