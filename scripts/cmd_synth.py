@@ -14,6 +14,7 @@ import sys
 from tqdm import tqdm
 
 from rtl.synth import REPORT_JSON, REPORT_MD, TARGETS, get_target, synthesize
+from rtl.synth.targets import ROUTERS
 from scripts.blocks import add_block_args, build_block
 from scripts.common import Int, Number, OutPath, UsageError
 
@@ -43,6 +44,7 @@ def _run(args: argparse.Namespace) -> int:
             bar.set_postfix_str(_STAGES.get(stage, stage))
 
         report = synthesize(component, top, target.name, args.out, freq_mhz=freq, seed=args.pnr_seed,
+                            router=args.router,
                             params=params, progress=progress,
                             command=shlex.join(["mgd", *sys.argv[1:]]))
         bar.update(1)
@@ -65,6 +67,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     # dest pnr_seed: a block's own --seed (sign-bank's LFSR seed) must not overwrite the placement seed
     parser.add_argument("--seed", dest="pnr_seed", type=Int(0, (1 << 31) - 1), default=1, metavar="SEED",
                         help="nextpnr placement seed (default 1)")
+    parser.add_argument("--router", choices=ROUTERS, default=None,
+                        help="nextpnr's router (default per target: router2 on ECP5, which always "
+                             "finished on the folded cores; router1 on iCE40; router1 gives a higher Fmax "
+                             "where it converges)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_block_args(parser)
     parser.set_defaults(func=_run)

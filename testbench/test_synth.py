@@ -160,6 +160,11 @@ def test_unknown_target_names_value_and_allowed(tmp_path):
         synthesize(None, "x", "ice40-hx8k", tmp_path / "y")
     assert not (tmp_path / "y").exists()
     assert set(TARGETS) == {"ice40-up5k", "ecp5-25k", "ecp5-85k"}
+    with pytest.raises(SynthesisError, match=r"^router must be one of 'router1', 'router2', not 'router3'$"):
+        synthesize(None, "x", "ecp5-25k", tmp_path / "y", router="router3")
+    proc = _mgd_synth("ecp5-25k", out, "--router", "router3", "sign-bank", "--lanes", "8")
+    assert proc.returncode == 2 and "--router" in proc.stderr and "'router3'" in proc.stderr
+    assert not out.exists() and not (tmp_path / "y").exists()
 
 
 def test_nextpnr_utilisation_table_parsing():
@@ -231,7 +236,12 @@ def test_same_design_on_a_larger_part_reuses_the_yosys_netlist(tmp_path):
     from rtl.lfsr import SignBank
 
     first = synthesize(SignBank(lanes=LANES, width=WIDTH), "sign_bank", "ecp5-25k", tmp_path / "a")
-    second = synthesize(SignBank(lanes=LANES, width=WIDTH), "sign_bank", "ecp5-85k", tmp_path / "b")
+    second = synthesize(SignBank(lanes=LANES, width=WIDTH), "sign_bank", "ecp5-85k", tmp_path / "b",
+                        router="router1")
+    # the target's router unless the caller picks one, and nextpnr ran the one the report names
+    assert (first.router, second.router) == ("router2", "router1")
+    assert "router2" in (tmp_path / "a" / "nextpnr.log").read_text().lower()
+    assert "router2" not in (tmp_path / "b" / "nextpnr.log").read_text().lower()
     assert first.stage_cache["yosys"] in ("warm", "cold") and second.stage_cache["yosys"] == "reused"
     assert second.cells_by_type == first.cells_by_type and second.part != first.part
     assert (tmp_path / "a" / "netlist.json").read_bytes() == (tmp_path / "b" / "netlist.json").read_bytes()

