@@ -229,6 +229,15 @@ class FixedConfig:
     lfsr_width: int = 16  # width of every perturbation LFSR
     rounding: str = "half_up"  # floor | half_up | convergent
     overflow: str = "saturate"  # saturate | wrap
+    # Faults (docs/fixed_point_spec.md "Faults", golden_model.faults), generation-time, all off by default.
+    # Noise draws are the odd integers of [-(2**bits - 1), 2**bits - 1] times 2**shift, uniform, in LSBs.
+    cost_noise_bits: int = 0  # 0 = off; noise added to every cost read (C0 and C), in cost LSBs
+    cost_noise_shift: int = 0
+    update_noise_bits: int = 0  # 0 = off; noise added to every θ update, in θ LSBs
+    update_noise_shift: int = 0
+    stuck_fraction: float = 0.0  # fraction of θ that never changes (drawn with stuck_seed and mgd.seed)
+    stuck_seed: int = 0
+    stuck_params: tuple[int, ...] = ()  # or: the canonical indices of the stuck parameters
 
     def __post_init__(self) -> None:
         for name in ("theta", "activation", "cost"):
@@ -264,6 +273,44 @@ class FixedConfig:
             _fail("fixed.amplitude_shift", self.amplitude_shift,
                   f"at most the fraction bits of fixed.theta ({self.theta}: {frac}), "
                   "or the perturbation would be smaller than one LSB")
+        self._check_faults()
+
+    def _check_faults(self) -> None:
+        """Ranges of the fault fields (``golden_model.faults``); the indices are checked against the network
+        by ``FixedSpec``."""
+        from golden_model.faults import MAX_NOISE_BITS
+
+        for kind, reg in (("cost", "cost"), ("update", "theta")):
+            bits, shift = f"fixed.{kind}_noise_bits", f"fixed.{kind}_noise_shift"
+            _check_int(bits, getattr(self, f"{kind}_noise_bits"), 0, MAX_NOISE_BITS)
+            _check_int(shift, getattr(self, f"{kind}_noise_shift"), 0, 47)
+            b, sh = getattr(self, f"{kind}_noise_bits"), getattr(self, f"{kind}_noise_shift")
+            if b == 0 and sh != 0:
+                _fail(shift, sh, f"0 when {bits} is 0 (the noise is off)")
+            signed, int_bits, frac_bits = parse_qformat(f"fixed.{reg}", getattr(self, reg))
+            width = int_bits + frac_bits + int(signed)
+            room = width - int(signed)  # magnitude bits of the register
+            if b > room:
+                _fail(bits, b, f"at most {room} for fixed.{reg} = {getattr(self, reg)} (the noise amplitude "
+                      f"2**bits - 1 must stay below the register's range)")
+            if b and b + sh > room:
+                _fail(shift, sh, f"at most {width - int(signed) - b} with {bits} = {b} (the noise amplitude "
+                      f"(2**{b} - 1) * 2**shift must stay below the range of fixed.{reg}, "
+                      f"{getattr(self, reg)})")
+        _check_float("fixed.stuck_fraction", self.stuck_fraction, 0.0, 1.0)
+        _check_int("fixed.stuck_seed", self.stuck_seed, 0, (1 << 32) - 1)
+        idx = self.stuck_params
+        if isinstance(idx, list):
+            object.__setattr__(self, "stuck_params", tuple(idx))
+            idx = self.stuck_params
+        if (not isinstance(idx, tuple) or len(set(idx)) != len(idx)
+                or not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < MAX_PARAMS
+                           for i in idx)):
+            _fail("fixed.stuck_params", list(idx) if isinstance(idx, tuple) else idx,
+                  "a list of distinct parameter indices (integers from 0, canonical order)")
+        if idx and self.stuck_fraction:
+            _fail("fixed.stuck_params", list(idx),
+                  f"[] when fixed.stuck_fraction is set ({self.stuck_fraction}): give one or the other")
 
 
 @dataclass(frozen=True)

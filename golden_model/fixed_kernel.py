@@ -22,7 +22,9 @@ Narrowings (each names its rounding and overflow, as in the reference):
   ``fit_O(·, grad_width, signed)`` (never acts: ``FixedSpec`` proves the bound);
 * update: ``u = G``; momentum ``M = fit_O(M − d + G, W_M, signed)`` with ``d = M · 2**-k_m`` rounded
   away from zero (``(M + 2**k_m − 1) >> k_m`` for ``M >= 0``, else ``M >> k_m``; the fit never acts),
-  ``u = M``; ``θ = fit_O(θ − round_R(u, k_eta), W_θ, signed)``; G cleared.
+  ``u = M``; ``θ = fit_O(θ − round_R(u, k_eta) + ν, W_θ, signed)`` (ν the update noise, 0 when off; a
+  stuck θ is not written); G cleared;
+* a noisy cost read: ``clamp(C + draw, 0, cost max)`` (always saturating, whatever ``fixed.overflow``).
 
 ``sat_events`` counts the narrowings that acted: per parameter, a G accumulation, and an update whose θ or
 M (one event for both) was saturated or wrapped.
@@ -35,7 +37,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from golden_model.faults import NOISE_LFSR_WIDTH
 from golden_model.fixed_network import FixedSpec
+from golden_model.lfsr import taps_mask
 
 __all__ = ["KernelSpec", "run_steps"]
 
@@ -62,6 +66,13 @@ class KernelSpec(NamedTuple):
     k_m: int             # momentum shift, 0 = no momentum
     momentum_width: int
     theta_width: int
+    # faults (spec "Faults", golden_model.faults): noise draws of b bits and shift s, b = 0 off
+    cost_noise_bits: int
+    cost_noise_shift: int
+    cost_max: int        # the cost register's largest value: a noisy read saturates at 0 and cost_max
+    update_noise_bits: int
+    update_noise_shift: int
+    noise_mask: int      # feedback mask of the 32-bit noise LFSRs
 
     @classmethod
     def of(cls, spec: FixedSpec) -> KernelSpec:
@@ -77,7 +88,10 @@ class KernelSpec(NamedTuple):
             act_lo=int(act_lo), act_hi=int(act_hi),
             cost_shift=spec.cost_frac_exact - spec.C_f, mse=int(spec.cost_kind == "mse"),
             cost_width=spec.cost_fmt.width, grad_width=spec.grad_width, k_eta=spec.k_eta, k_m=spec.k_m,
-            momentum_width=spec.momentum_width, theta_width=spec.theta.width)
+            momentum_width=spec.momentum_width, theta_width=spec.theta.width,
+            cost_noise_bits=spec.cost_noise_bits, cost_noise_shift=spec.cost_noise_shift,
+            cost_max=spec.cost_fmt.max_int, update_noise_bits=spec.update_noise_bits,
+            update_noise_shift=spec.update_noise_shift, noise_mask=taps_mask(NOISE_LFSR_WIDTH))
 
 
 @njit(cache=True, inline="always")
@@ -107,6 +121,28 @@ def _fit(v: int, width: int, signed: bool, wrap: int) -> int:
     lo = -(1 << (width - 1)) if signed else 0
     hi = (1 << (width - 1)) - 1 if signed else (1 << width) - 1
     return lo if v < lo else hi if v > hi else v
+
+
+@njit(cache=True, inline="always")
+def _draw(state: np.ndarray, k: int, bits: int, shift: int, mask: int) -> int:
+    """``golden_model.faults.NoiseLFSR.draw`` on ``state[k]``: the draw of the current state, then ``bits``
+    Galois steps."""
+    v = state[k] & ((1 << bits) - 1)
+    v -= (v >> (bits - 1)) << bits
+    st = state[k]
+    for _ in range(bits):
+        st = (st >> 1) ^ (mask if st & 1 else 0)
+    state[k] = st
+    return (2 * v + 1) << shift
+
+
+@njit(cache=True, inline="always")
+def _noisy_cost(c: int, noise: np.ndarray, ks: KernelSpec) -> int:
+    """A cost read: ``clamp(C + draw, 0, cost max)`` with cost noise on, else ``C``."""
+    if ks.cost_noise_bits == 0:
+        return c
+    c += _draw(noise, 0, ks.cost_noise_bits, ks.cost_noise_shift, ks.noise_mask)
+    return 0 if c < 0 else ks.cost_max if c > ks.cost_max else c
 
 
 @njit(cache=True)
@@ -159,7 +195,8 @@ def run_steps(theta: np.ndarray, G: np.ndarray, M: np.ndarray, u0: np.ndarray, C
               X: np.ndarray, T: np.ndarray, lfsr_table: np.ndarray, lfsr_offsets: np.ndarray,
               lane_phase: np.ndarray, samples: np.ndarray,
               baseline: np.ndarray, updated: np.ndarray, layers: np.ndarray, param_neuron: np.ndarray,
-              param_input: np.ndarray, ks: KernelSpec, rec_scalars: np.ndarray, rec_theta: np.ndarray,
+              param_input: np.ndarray, ks: KernelSpec, cost_noise: np.ndarray, update_noise: np.ndarray,
+              stuck: np.ndarray, rec_scalars: np.ndarray, rec_theta: np.ndarray,
               rec_G: np.ndarray, rec_M: np.ndarray) -> tuple[int, int, int, int]:
     """Run ``len(samples)`` steps in place on ``theta``, ``G``, ``M`` (int64, one entry per parameter) and
     ``u0`` (the baseline pass's layer inputs, kept between steps for node-mode correlation).
@@ -169,7 +206,10 @@ def run_steps(theta: np.ndarray, G: np.ndarray, M: np.ndarray, u0: np.ndarray, C
     1 = negative), ``samples[i]`` is the row of ``X``/``T``, then ``baseline[i]`` and ``updated[i]``.
     ``param_neuron``/``param_input`` map a parameter to its neuron's lane and to its input's slot in ``u0``
     (node mode). When ``rec_scalars`` has rows, row ``i`` receives ``(C0, C, C_hat, sat_events)`` and
-    ``rec_theta/G/M[i]`` the registers after step ``i``.
+    ``rec_theta/G/M[i]`` the registers after step ``i``. Faults: ``cost_noise`` (one state) is the
+    cost-noise LFSR, drawn on every cost read; ``update_noise`` (one state per parameter) the update-noise
+    bank, drawn by every parameter at every update; ``stuck`` (per parameter, 1 = stuck) suppresses the
+    write of θ (G and M run as for any parameter). The states advance in place.
 
     Returns ``(C0, C, C_hat, sat_events)`` after the last step; ``sat_events`` counts on from the value
     passed in: one per parameter whose G accumulation, or whose update (θ or M), was narrowed by ``fit``.
@@ -191,7 +231,7 @@ def run_steps(theta: np.ndarray, G: np.ndarray, M: np.ndarray, u0: np.ndarray, C
                 s[p] = 1 - 2 * (lfsr_table[(lfsr_offsets[i] + lane_phase[p]) % period] & 1)
         # 2. baseline pass
         if baseline[i]:
-            C0 = _cost(u0, _forward(theta, x, u0, layers, ks, no_signs), t, ks)
+            C0 = _noisy_cost(_cost(u0, _forward(theta, x, u0, layers, ks, no_signs), t, ks), cost_noise, ks)
         # 3. perturbed pass
         if ks.weight_mode:
             for p in range(n_params):
@@ -199,7 +239,7 @@ def run_steps(theta: np.ndarray, G: np.ndarray, M: np.ndarray, u0: np.ndarray, C
             out = _forward(w, x, u1, layers, ks, no_signs)
         else:
             out = _forward(theta, x, u1, layers, ks, s)
-        C = _cost(u1, out, t, ks)
+        C = _noisy_cost(_cost(u1, out, t, ks), cost_noise, ks)
         # 4. cost change
         C_hat = C - C0
         # 5. correlate
@@ -225,9 +265,16 @@ def run_steps(theta: np.ndarray, G: np.ndarray, M: np.ndarray, u0: np.ndarray, C
                     event = M[p] != total
                     u = M[p]
                 total = theta[p] - _round_shift(u, ks.k_eta, ks.rounding)
-                theta[p] = _fit(total, ks.theta_width, True, ks.wrap)
-                if event or theta[p] != total:
-                    sat_events += 1
+                if ks.update_noise_bits:
+                    total += _draw(update_noise, p, ks.update_noise_bits, ks.update_noise_shift,
+                                   ks.noise_mask)
+                if stuck[p]:
+                    if event:
+                        sat_events += 1
+                else:
+                    theta[p] = _fit(total, ks.theta_width, True, ks.wrap)
+                    if event or theta[p] != total:
+                        sat_events += 1
                 G[p] = 0
         if record:
             rec_scalars[i, 0] = C0

@@ -16,6 +16,11 @@ API (what RTL testbenches and the CLI call)
 ``.lane_seeds``           reset states of the sign-bank lanes (the RTL's LFSR reset values)
 ``.quantized_dataset()``  ``QuantizedData(x_train, t_train, x_test, t_test)``: the sample ROM, int64
 ``.step() -> StepState``  one step, the reference path (readable, follows the spec line by line)
+``.step(cost_source) -> StepState``
+                          the same step with its passes evaluated by ``cost_source`` (a :data:`CostSource`:
+                          a :class:`Pass` in, the cost and, node mode, the layer inputs out) instead of the
+                          core's own network (:meth:`FixedMGD.network_pass`): hardware outside the FPGA
+                          trained by the trainer alone (:mod:`golden_model.device`, ``mgd loop``)
 ``.run(steps, record=True) -> Trace | None``
                           ``steps`` steps on the compiled fast path (:mod:`golden_model.fixed_kernel`,
                           bit-identical to ``step()``, tested), returning
@@ -48,7 +53,9 @@ the ``fixed`` section and the ``task`` section. ``network.activation``/``output_
 the update is SGD, or momentum when ``fixed.momentum_shift > 0``: ``mgd.optimizer`` and its ``momentum``,
 ``beta1``, ``beta2``, ``adam_eps`` are float-model settings, not used here (the presets' float Adam has no
 hardware twin; ``bridge.float_to_fixed`` maps ``momentum`` γ to a shift).
-Noise, other multiplexing schemes and the analog cost change are float-only and rejected.
+The float model's Gaussian noise (``noise.*``), other multiplexing schemes and the analog cost change are
+float-only and rejected; the fixed model's faults are the ``fixed`` section's ``cost_noise_*``,
+``update_noise_*`` and ``stuck_*`` fields (spec "Faults", :mod:`golden_model.faults`).
 
 Controller sequence (spec "One step n"), for step n:
 1. n > 0 and n % tau_p == 0: every sign lane advances one LFSR step;
@@ -61,12 +68,13 @@ Controller sequence (spec "One step n"), for step n:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from golden_model import schedule
+from golden_model import faults, schedule
 from golden_model.config import MGDConfig, to_toml
 from golden_model.fixed_kernel import KernelSpec, run_steps
 from golden_model.fixed_network import FixedSpec, cost, forward, quantize_data
@@ -76,8 +84,8 @@ from golden_model.qformat import fit, round_shift
 from golden_model.results import CurvePoint, TrainResult
 from golden_model.trace import Trace
 
-__all__ = ["FixedMGD", "StepState", "QuantizedData", "correlate", "update", "momentum_decay", "theta0",
-           "train"]
+__all__ = ["FixedMGD", "StepState", "Pass", "CostSource", "QuantizedData", "correlate", "update",
+           "momentum_decay", "theta0", "train"]
 
 # Steps per chunk of the fast path (bounds the memory of its precomputed signs).
 _CHUNK = 4096
@@ -98,6 +106,23 @@ def _msequence(width: int, seed: int) -> np.ndarray:
             s = (s >> 1) ^ (mask if s & 1 else 0)
         _SEQ_CACHE[key] = np.array(out, dtype=np.int64)
     return _SEQ_CACHE[key]
+
+
+class Pass(NamedTuple):
+    """One pass a step asks its cost source for (spec steps 2 and 3): the trainer's θ (θ LSBs, not
+    perturbed), the sign bank's signs (±1 per lane), the training sample, and whether it is the baseline
+    pass (else perturbed by ``signs``: ``θ + s·2**(T_f - k_p)`` per parameter, or ``± 2**(T_f + A_f - k_p)``
+    on each neuron's pre-activation in node mode)."""
+
+    theta: np.ndarray
+    signs: np.ndarray
+    sample: int
+    baseline: bool
+
+
+#: What evaluates a pass: its cost in cost LSBs (within ``fixed.cost``) and, for a baseline pass in node
+#: mode, every layer's input (activation LSBs, a 1-D array per layer, no bias slot)
+CostSource = Callable[[Pass], tuple[int, "list[np.ndarray] | None"]]
 
 
 class QuantizedData(NamedTuple):
@@ -189,9 +214,13 @@ def momentum_decay(M: np.ndarray, k_m: int) -> np.ndarray:
     return (M + np.where(M >= 0, (1 << k_m) - 1, 0)) >> k_m
 
 
-def _update(theta: np.ndarray, G: np.ndarray, M: np.ndarray,
-            spec: FixedSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`update`, and per parameter whether a ``fit`` of θ or of M acted (one saturation event)."""
+def _update(theta: np.ndarray, G: np.ndarray, M: np.ndarray, spec: FixedSpec, noise: np.ndarray | None = None,
+            stuck: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`update`, and per parameter whether a ``fit`` of θ or of M acted (one saturation event).
+
+    Faults (spec "Faults"): ``noise`` (θ LSBs per parameter, the update-noise draws) is added before θ's
+    ``sat_O``; a ``stuck`` parameter's θ is not written (its G and M run as for any other, and only M's
+    narrowing can count an event for it)."""
     events = np.zeros(len(theta), dtype=bool)
     u = G
     if spec.k_m:
@@ -200,8 +229,14 @@ def _update(theta: np.ndarray, G: np.ndarray, M: np.ndarray,
         events |= M != total
         u = M
     total = theta - round_shift(u, spec.k_eta, spec.rounding)
-    theta = spec.theta.fit(total)
-    return theta, M, events | (theta != total)
+    if noise is not None:
+        total = total + noise
+    new = spec.theta.fit(total)
+    moved = new != total
+    if stuck is not None:
+        new = np.where(stuck, theta, new)
+        moved &= ~stuck
+    return new, M, events | moved
 
 
 class _LaneStates(NamedTuple):
@@ -261,6 +296,12 @@ class FixedMGD:
         self.theta0 = theta0(spec)
         self.bank = SignBank(lanes=spec.n_lanes, width=spec.lfsr_width, seed=spec.base_seed)
         self.lane_seeds = np.array(self.bank.seeds, dtype=np.int64)
+        # faults (spec "Faults"): the cost-noise LFSR, the update-noise bank (one lane per parameter), and
+        # the stuck mask; empty when off
+        self.cost_noise_seed = faults.cost_seed(spec.seed) if spec.cost_noise_bits else 0
+        self.update_noise_seeds = (faults.update_lane_seeds(self.n_params, spec.seed)
+                                   if spec.update_noise_bits else np.zeros(0, dtype=np.int64))
+        self.stuck = spec.stuck_mask
         # node mode: neuron of every parameter (gathers lane signs) and position of its input in the
         # concatenation of every layer's [baseline input, 2**A_f] vectors
         neuron, layer, inp = self.layout.synapses()
@@ -292,6 +333,9 @@ class FixedMGD:
         self.updated = False
         self._inputs: np.ndarray | None = None  # node mode: concatenated baseline inputs (with 2**A_f)
         self.bank.reset()
+        self.cost_noise = np.array([self.cost_noise_seed] if self.spec.cost_noise_bits else [],
+                                   dtype=np.int64)
+        self.update_noise = self.update_noise_seeds.copy()
 
     def state(self) -> StepState:
         """Copies of every register (after the last step)."""
@@ -324,8 +368,31 @@ class FixedMGD:
                 accuracy(y_te / one, self.data.t_test / one))
 
     # ---- the reference step ----------------------------------------------------------------------------
-    def step(self) -> StepState:
-        """One MGD step, spec order, the readable reference path; returns the state after it."""
+    def network_pass(self, p: Pass) -> tuple[int, list[np.ndarray] | None]:
+        """The cost source of the core itself (spec steps 2 and 3): the fixed-point network on training
+        sample ``p.sample`` with ``p.theta``, perturbed by ``p.signs`` unless ``p.baseline``; returns the
+        cost (cost LSBs) and, for a baseline pass, every layer's input (activation LSBs, no bias slot)."""
+        spec = self.spec
+        x = self.data.x_train[p.sample][None, :]
+        t = self.data.t_train[p.sample][None, :]
+        node = None
+        if p.baseline:
+            theta = p.theta
+        elif spec.perturbation == "weight":
+            theta = p.theta + p.signs * spec.weight_amplitude
+        else:
+            theta, pert = p.theta, p.signs * spec.node_amplitude
+            node = [pert[o:o + b] for o, b in zip(self.layout.neuron_offsets(), spec.layers[1:])]
+        y, inputs = forward(self.blocks(theta), x, spec, node_perturbation=node)
+        return int(cost(y, t, spec)[0]), ([a[0] for a in inputs] if p.baseline else None)
+
+    def step(self, cost_source: CostSource | None = None) -> StepState:
+        """One MGD step, spec order, the readable reference path; returns the state after it.
+
+        ``cost_source`` evaluates the step's passes (default :meth:`network_pass`, the core's own network):
+        any callable ``(Pass) -> (cost, layer inputs)`` in the same units, e.g. hardware outside the FPGA
+        that the trainer alone trains (:mod:`testbench.loop`). Node mode needs the layer inputs of every
+        baseline pass (``None`` is fine for perturbed passes and in weight mode)."""
         spec, n = self.spec, self.n
         # 1. signs
         if schedule.advances(n, spec.tau_p):
@@ -333,22 +400,17 @@ class FixedMGD:
         signs = self.bank.signs
         # 2. sample and baseline (θ was updated at the end of step n - 1 exactly when n % τ_θ == 0)
         k = int(schedule.sample_index(n, spec.tau_x, self.n_train))
-        x = self.data.x_train[k][None, :]
-        t = self.data.t_train[k][None, :]
+        source = self.network_pass if cost_source is None else cost_source
         self.baseline = bool(schedule.takes_baseline(n, spec.tau_x, spec.tau_theta))
         if self.baseline:
-            y0, inputs = forward(self.blocks(), x, spec)
-            self.C0 = int(cost(y0, t, spec)[0])
+            c0, inputs = source(Pass(self.theta.copy(), signs.copy(), k, True))
+            self.C0 = self._read_cost(c0)
             one = np.array([1 << spec.A_f], dtype=np.int64)
-            self._inputs = np.concatenate([np.concatenate([a[0], one]) for a in inputs])
+            if spec.perturbation == "node":
+                self._inputs = np.concatenate([np.concatenate([a, one]) for a in inputs])
         # 3. perturbed pass
-        if spec.perturbation == "weight":
-            y, _ = forward(self.blocks(self.theta + signs * spec.weight_amplitude), x, spec)
-        else:
-            pert = signs * spec.node_amplitude
-            node = [pert[o:o + b] for o, b in zip(self.layout.neuron_offsets(), spec.layers[1:])]
-            y, _ = forward(self.blocks(), x, spec, node_perturbation=node)
-        self.C = int(cost(y, t, spec)[0])
+        c, _ = source(Pass(self.theta.copy(), signs.copy(), k, False))
+        self.C = self._read_cost(c)
         # 4. cost change
         self.C_hat = self.C - self.C0
         # 5. correlate
@@ -361,12 +423,36 @@ class FixedMGD:
         # 6. update
         self.updated = bool(schedule.updates(n, spec.tau_theta))
         if self.updated:
-            self.theta, self.M, events = _update(self.theta, self.G, self.M, spec)
+            noise = self._draw_update_noise() if spec.update_noise_bits else None
+            self.theta, self.M, events = _update(self.theta, self.G, self.M, spec, noise,
+                                                 self.stuck if spec.stuck else None)
             self.sat_events += int(events.sum())
             self.G = np.zeros_like(self.G)
         self.sample = k
         self.n = n + 1
         return self.state()
+
+    def _read_cost(self, c: int) -> int:
+        """A cost read (spec "Faults"): with cost noise ``clamp(C + draw, 0, cost max)`` (always saturating),
+        the LFSR then jumps ``b`` steps; without, ``C``."""
+        spec = self.spec
+        if not spec.cost_noise_bits:
+            return c
+        src = faults.NoiseLFSR(int(self.cost_noise[0]), spec.cost_noise_bits, spec.cost_noise_shift)
+        c = min(max(c + src.draw(), 0), spec.cost_fmt.max_int)
+        self.cost_noise[0] = src.state
+        return c
+
+    def _draw_update_noise(self) -> np.ndarray:
+        """Every parameter's update-noise draw (θ LSBs); every lane then jumps ``b`` steps."""
+        spec = self.spec
+        st = self.update_noise
+        noise = faults.noise_value(st, spec.update_noise_bits, spec.update_noise_shift)
+        mask = taps_mask(faults.NOISE_LFSR_WIDTH)
+        for _ in range(spec.update_noise_bits):
+            st = (st >> 1) ^ ((st & 1) * mask)
+        self.update_noise = st
+        return noise
 
     # ---- the fast path ---------------------------------------------------------------------------------
     def run(self, steps: int, record: bool = True) -> Trace | None:
@@ -443,7 +529,8 @@ class FixedMGD:
         rec = (none, none, none) if tr is None else (tr.theta, tr.G, tr.M)
         return run_steps(self.theta, self.G, self.M, u0, self.C0, self.sat_events, self._X, self._T,
                          *sched.lanes, sched.samples, sched.baseline, sched.updated, self._layers,
-                         self._param_neuron, self._param_input, self._kernel_spec, scalars, *rec)
+                         self._param_neuron, self._param_input, self._kernel_spec, self.cost_noise,
+                         self.update_noise, self.stuck, scalars, *rec)
 
     def _run_chunk(self, steps: int, record: bool) -> Trace | None:
         """One chunk of :meth:`run`: the controller sequence from :meth:`_schedule`, then the compiled

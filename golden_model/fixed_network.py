@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from golden_model.config import ConfigError, MGDConfig
+from golden_model.faults import amplitude, stuck_indices
 from golden_model.params import ParamLayout
 from golden_model.qformat import QFormat, fit, round_shift
 
@@ -75,6 +76,13 @@ class FixedSpec:
     tau_theta: int
     seed: int
     init_scale: float
+    # faults (spec "Faults", golden_model.faults): noise draws of b bits and shift s (b = 0: off), and the
+    # canonical indices of the stuck parameters
+    cost_noise_bits: int = 0
+    cost_noise_shift: int = 0
+    update_noise_bits: int = 0
+    update_noise_shift: int = 0
+    stuck: tuple[int, ...] = ()
 
     # ---- construction and checks -------------------------------------------------------------------
     @classmethod
@@ -83,7 +91,9 @@ class FixedSpec:
 
         Checks beyond :class:`~golden_model.config.FixedConfig`'s own (which need other sections):
         ``network.cost`` must be ``mse`` or ``l1``; ``mgd.multiplexing`` ``code`` (LFSR signs);
-        ``mgd.cost_change`` ``digital``; every ``noise`` field 0 (noise is float-only); every intermediate
+        ``mgd.cost_change`` ``digital``; every ``noise`` field 0 (the float model's Gaussian noise; the fixed
+        model's own faults are the ``fixed`` fault fields, spec "Faults"); ``fixed.stuck_params`` below N;
+        every intermediate
         within 62 bits; and G must not overflow within τ_θ steps (:meth:`widths`), whatever
         ``fixed.overflow``: wrap would corrupt the gradient and saturation would bias it, so both are
         rejected.
@@ -100,14 +110,24 @@ class FixedSpec:
                               f"not {m.cost_change!r}")
         for name, value in vars(config.noise).items():
             if value != 0:
-                raise ConfigError(f"noise.{name} must be 0 for the fixed-point model (noise is float-only), "
+                twin = {"cost_sigma": "; its integer twin is fixed.cost_noise_bits",
+                        "update_sigma": "; its integer twin is fixed.update_noise_bits"}.get(name, "")
+                raise ConfigError(f"noise.{name} must be 0 for the fixed-point model (the Gaussian noise is "
+                                  f"float-only{twin}), "
                                   f"not {value!r}")
         theta = QFormat.parse(f.theta, rounding=f.rounding, overflow=f.overflow, name="fixed.theta")
         act = QFormat.parse(f.activation, rounding=f.rounding, overflow=f.overflow, name="fixed.activation")
         cost_fmt = QFormat.parse(f.cost, rounding=f.rounding, overflow=f.overflow, name="fixed.cost")
+        n_params = ParamLayout(tuple(net.layers)).n_params
+        bad = [i for i in f.stuck_params if i >= n_params]
+        if bad:
+            raise ConfigError(f"fixed.stuck_params must hold parameter indices below {n_params} (the network "
+                              f"{list(net.layers)} has {n_params} parameters), not {bad[0]}")
+        stuck = stuck_indices(n_params, f.stuck_fraction, f.stuck_params, m.seed, f.stuck_seed)
         spec = cls(tuple(net.layers), m.perturbation, theta, act, cost_fmt, f.hw_activation, net.cost,
                    f.amplitude_shift, f.eta_shift, f.momentum_shift, f.grad_width, f.lfsr_width,
-                   f.rounding, f.overflow, m.tau_x, m.tau_p, m.tau_theta, m.seed, net.init_scale)
+                   f.rounding, f.overflow, m.tau_x, m.tau_p, m.tau_theta, m.seed, net.init_scale,
+                   f.cost_noise_bits, f.cost_noise_shift, f.update_noise_bits, f.update_noise_shift, stuck)
         w = spec.widths()
         if max(w["z"], w["C_exact"], w["node_product"], w["M"] + 1) > _INT64_SAFE_BITS:
             raise ConfigError(f"fixed formats must keep every intermediate within {_INT64_SAFE_BITS} bits, "
@@ -148,6 +168,23 @@ class FixedSpec:
     def base_seed(self) -> int:
         """The sign bank's base seed, ``mgd.seed % (2**lfsr_width - 1) + 1`` (spec: "Perturbation signs")."""
         return self.seed % ((1 << self.lfsr_width) - 1) + 1
+
+    @property
+    def cost_noise_amplitude(self) -> int:
+        """Largest |cost noise| of a read, cost LSBs (0: off; ``golden_model.faults.amplitude``)."""
+        return amplitude(self.cost_noise_bits, self.cost_noise_shift)
+
+    @property
+    def has_faults(self) -> bool:
+        """Any fault on (cost noise, update noise, stuck parameters)."""
+        return bool(self.cost_noise_bits or self.update_noise_bits or self.stuck)
+
+    @property
+    def stuck_mask(self) -> np.ndarray:
+        """Per parameter (canonical order), True when it is stuck at θ₀ (bool array)."""
+        mask = np.zeros(self.layout.n_params, dtype=bool)
+        mask[list(self.stuck)] = True
+        return mask
 
     @property
     def n_lanes(self) -> int:
@@ -195,7 +232,8 @@ class FixedSpec:
 
         ``theta_perturbed`` θ ± amplitude; ``z`` the pre-activation accumulator; ``C_exact`` the exact cost;
         ``C`` the cost register (``fixed.cost``); ``C_max`` the largest cost in cost LSBs (worst case
-        ``n_out · max|y - t|²``, capped by the register); ``C_hat`` = C − C0; ``node_product`` the node-mode
+        ``n_out · max|y - t|²``, plus the cost-noise amplitude of a noisy read, capped by the register);
+        ``C_hat`` = C − C0; ``node_product`` the node-mode
         product ``s·C_hat·a``; ``G_step_bound`` the largest |term| one step adds to G;
         ``G_bound``/``G`` the largest |G| within τ_θ steps and the width it needs;
         ``M_bound``/``M`` the largest |M| (``2**k_m · G_bound``) and the momentum register's width
@@ -212,8 +250,8 @@ class FixedSpec:
         n_out = self.layers[-1]
         c_exact = n_out * (d_max * d_max if self.cost_kind == "mse" else d_max)
         shift = self.cost_frac_exact - self.C_f
-        c_max = min(self.cost_fmt.max_int,
-                    -((-c_exact) >> shift) if shift > 0 else c_exact << -shift)  # ceil: any rounding
+        c_max = min(self.cost_fmt.max_int,  # ceil: any rounding; a noisy read adds up to the amplitude
+                    (-((-c_exact) >> shift) if shift > 0 else c_exact << -shift) + self.cost_noise_amplitude)
         if self.perturbation == "weight":
             step_bound = c_max
         else:

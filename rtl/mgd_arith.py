@@ -60,6 +60,7 @@ class Update(NamedTuple):
     theta: Value
     momentum: Value | None
     event: Value
+    momentum_event: Value | None = None  # M's narrowing alone (a stuck parameter counts only this one)
 
 
 def step(g: Value, spec: FixedSpec) -> Value:
@@ -86,9 +87,11 @@ def momentum_next(m: Value, decay: Value, g: Value, spec: FixedSpec) -> tuple[Va
     return fit(total, wm, True, spec.overflow), overflows(total, wm, True)
 
 
-def subtract_step(theta: Value, u: Value, shift: int, spec: FixedSpec) -> tuple[Value, Value]:
-    """``θ ← sat_O(θ − round_R(u, shift), fixed.theta)`` (rounding ``fixed.rounding``, overflow
-    ``fixed.overflow``); returns ``(theta_next, event)``.
+def subtract_step(theta: Value, u: Value, shift: int, spec: FixedSpec,
+                  noise: Value | None = None) -> tuple[Value, Value]:
+    """``θ ← sat_O(θ − round_R(u, shift) + ν, fixed.theta)`` (rounding ``fixed.rounding``, overflow
+    ``fixed.overflow``; ν the update-noise draw of spec "Faults", omitted when ``noise`` is None);
+    returns ``(theta_next, event)``.
 
     For ``floor`` and ``half_up`` the rounding is folded into the subtraction, one carry chain instead of
     two: with ``h = 0`` (floor) or ``2**(shift-1)`` (half up), ``θ − ⌊(u + h) / 2**s⌋ =
@@ -103,17 +106,21 @@ def subtract_step(theta: Value, u: Value, shift: int, spec: FixedSpec) -> tuple[
     else:
         c = (1 << shift) - 1 - (0 if spec.rounding == "floor" else 1 << (shift - 1))
         total = (Cat(Const(c, shift), theta).as_signed() - u) >> shift
+    if noise is not None:
+        total = total + noise
     return fit(total, wt, True, spec.overflow), overflows(total, wt, True)
 
 
-def update(theta: Value, g: Value, momentum: Value | None, spec: FixedSpec) -> Update:
+def update(theta: Value, g: Value, momentum: Value | None, spec: FixedSpec,
+           noise: Value | None = None) -> Update:
     """The parameter update of spec step 6 from the accumulated ``g`` (G units), combinational.
 
     Without momentum ``θ ← sat_O(θ − round_R(G, k_η), fixed.theta)``. With momentum (``k_m > 0``; pass
     the M register as ``momentum``; M is in G units) ``M ← sat_O(M − d + G, W_M bits)`` with
     ``d = M · 2**-k_m`` rounded away from zero (:func:`momentum_decay`, :func:`momentum_next`), then
     ``θ ← sat_O(θ − round_R(M, k_η), fixed.theta)`` (:func:`subtract_step`). ``event`` is one bit: θ, or
-    M, or both were narrowed (spec item 7 counts one event per parameter per update).
+    M, or both were narrowed (spec item 7 counts one event per parameter per update). ``noise``: the
+    update-noise draw ν, added before θ's narrowing (spec "Faults").
 
     A pipelined datapath (:class:`rtl.folded.correlate.CorrelateLanes`) calls the same pieces, one stage
     each.
@@ -126,5 +133,5 @@ def update(theta: Value, g: Value, momentum: Value | None, spec: FixedSpec) -> U
             raise ValueError("update needs the momentum register when fixed.momentum_shift > 0")
         m_next, m_event = momentum_next(momentum, momentum_decay(momentum, spec), g, spec)
         u = m_next
-    t_next, t_event = subtract_step(theta, u, spec.k_eta, spec)
-    return Update(t_next, m_next, t_event if m_event is None else t_event | m_event)
+    t_next, t_event = subtract_step(theta, u, spec.k_eta, spec, noise)
+    return Update(t_next, m_next, t_event if m_event is None else t_event | m_event, m_event)

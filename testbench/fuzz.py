@@ -4,7 +4,9 @@ This is the logic behind ``mgd fuzz``. :func:`draw` makes configuration ``index`
 of the two (NumPy's generator seeded with ``[seed, index]``): layer sizes and depth (on the small truth-table
 tasks, XOR and 2-5 bit parity, so one configuration co-simulates in seconds), weight or node perturbation,
 τ_x / τ_p / τ_θ, the θ, activation and cost Q-formats, rounding, overflow, momentum, the hardware
-activation, mse or l1, the LFSR width, both datapath styles and, folded, P from 1 to the widest layer.
+activation, mse or l1, the LFSR width, both datapath styles and, folded, P from 1 to the widest layer, and
+sometimes the faults of spec "Faults" (cost noise, update noise, stuck parameters; their own generator,
+``[seed, index, 135]``, so the other fields are what they were before the faults existed).
 Only configurations the toolkit itself accepts are kept: every draw goes through the config's own checks
 and :func:`rtl.cores.core_inputs` (the fixed model's and the RTL's refusals); a refused draw is redrawn
 from the same generator, and the refusals are counted. G gets the fewest bits the fixed model accepts
@@ -63,7 +65,37 @@ def describe(config: MGDConfig) -> str:
     return (f"{style} {m.perturbation} {layers} tau={m.tau_x}/{m.tau_p}/{m.tau_theta} "
             f"{f.theta}/{f.activation}/{f.cost} G={f.grad_width} lfsr={f.lfsr_width} {f.rounding} "
             f"{f.overflow} k_p={f.amplitude_shift} k_eta={f.eta_shift} k_m={f.momentum_shift} "
-            f"{f.hw_activation} {c.network.cost} seed={m.seed}")
+            f"{f.hw_activation} {c.network.cost} seed={m.seed}{_describe_faults(f)}")
+
+
+def _describe_faults(f) -> str:
+    """The faults of a config (spec "Faults"), '' when none."""
+    out = ""
+    if f.cost_noise_bits:
+        out += f" cost_noise={f.cost_noise_bits}:{f.cost_noise_shift}"
+    if f.update_noise_bits:
+        out += f" update_noise={f.update_noise_bits}:{f.update_noise_shift}"
+    if f.stuck_fraction:
+        out += f" stuck={f.stuck_fraction:g}"
+    return out
+
+
+def _faults(rng: np.random.Generator, fixed: dict[str, Any]) -> None:
+    """Faults (spec "Faults") drawn sometimes into a candidate's ``fixed`` section, from their own generator
+    (the other fields are drawn as before they existed), always within the fields' ranges."""
+    from golden_model.config import parse_qformat
+
+    for kind, reg in (("cost", "cost"), ("update", "theta")):
+        on = rng.random() < 0.3
+        signed, i, f = parse_qformat(f"fixed.{reg}", fixed[reg])
+        room = i + f
+        bits = int(rng.integers(1, min(8, room) + 1))
+        shift = int(rng.integers(0, min(3, room - bits) + 1))
+        if on:
+            fixed[f"{kind}_noise_bits"], fixed[f"{kind}_noise_shift"] = bits, shift
+    stuck = _pick(rng, (0.0, 0.0, 0.0, 0.1, 0.3, 0.5))
+    if stuck:
+        fixed["stuck_fraction"] = stuck
 
 
 def _pick(rng: np.random.Generator, values, p=None):
@@ -121,9 +153,11 @@ def draw(seed: int, index: int) -> FuzzCase:
     if seed < 0 or index < 0:
         raise ValueError(f"fuzz seed and index must be non-negative, not {seed} and {index}")
     rng = np.random.default_rng([seed, index])
+    fault_rng = np.random.default_rng([seed, index, 135])  # issue 13.5's faults, a stream of their own
     reasons: list[str] = []
     for _ in range(MAX_DRAWS):
         data = _candidate(rng)
+        _faults(fault_rng, data["fixed"])
         extra = int(rng.integers(0, 4))
         try:
             config = from_dict(data)

@@ -143,3 +143,16 @@ def test_core_refuses_unrunnable_taus(sim):
     r = run_cosim(_config("xor-weight-A"), sim, 4, name="refuse-taus", bench=REFUSAL_BENCH)
     assert r.bit_exact, r.mismatch
     assert r.steps == 8 and r.readbacks >= 8, r.summary()
+
+
+def test_core_with_faults_bit_exact():
+    """Cost noise, update noise and a stuck parameter (spec "Faults") in the Verilog: every update
+    bit-exact (the amaranth.sim benches check every step, ``testbench/sim/test_core.py``)."""
+    runner.require_simulator("verilator")
+    config = apply_overrides(_config("xor-weight-A"), [
+        "fixed.cost_noise_bits=4", "fixed.cost_noise_shift=3", "fixed.update_noise_bits=2",
+        "fixed.update_noise_shift=1", "fixed.stuck_params=[3]"])
+    r = run_cosim(config, "verilator", 800, name="xor-weight-faults", free_steps=200)
+    print("\n" + r.summary())
+    assert r.bit_exact, r.mismatch
+    assert r.updates_compared >= 800

@@ -64,6 +64,9 @@ def test_configs_cover_every_axis(drawn):
     assert len(values(lambda c: c.hardware.lanes if c.hardware.style == "folded" else None)) >= 4
     assert len(values(lambda c: (c.fixed.theta, c.fixed.activation, c.fixed.cost))) >= N - 2
     assert len(values(lambda c: c.task.parity_bits if c.task.dataset == "parity" else 2)) >= 3
+    assert values(lambda c: c.fixed.cost_noise_bits > 0) == {True, False}
+    assert values(lambda c: c.fixed.update_noise_bits > 0) == {True, False}
+    assert values(lambda c: c.fixed.stuck_fraction > 0) == {True, False}
 
 
 def test_refused_draws_are_counted_and_redrawn(drawn):

@@ -78,6 +78,14 @@ readback index map (``index_map``, a chunked row table: :class:`~rtl.folded.layo
 neuron, in registers (:class:`rtl.lfsr.SignBank`). Nothing in fabric grows with the parameter count except
 through these memories. :meth:`FoldedCore.resources` lists them with the multipliers.
 
+Faults (``docs/fixed_point_spec.md``, "Faults"; generation-time, absent when off): cost noise is
+:class:`rtl.faults.CostNoise` between the cost unit and the C0/C registers (one draw per pass, the passes
+complete in step order: baseline, then perturbed); stuck parameters are ``stuck_rom`` (one bit per lane and
+address, read at stage 7, so that :class:`~rtl.folded.correlate.CorrelateLanes` writes a stuck lane's θ
+back unchanged); update noise is ``noise_mem`` (one 32-bit noise LFSR state per lane and address, reset to
+:func:`golden_model.faults.update_lane_seeds`), read at stage 10, its draws added to stage 11's θ, the
+states jumped ``b_U`` steps and written back at 11 on update sweeps.
+
 No G memory when :attr:`~rtl.contract.MGDCoreBase.tau_theta_max` is 1 (the width ``W_G`` holds one step's
 G and no more, e.g. the digits preset's ``grad_width = 21``): the only τ_θ such a core runs is 1 (a larger
 one is refused, :mod:`rtl.tau_check`), so every correlate sweep ends an update block and computes
@@ -138,6 +146,7 @@ from amaranth.lib.memory import Memory
 
 from golden_model.config import MGDConfig
 from golden_model.digest import DIGEST_BITS, digest
+from golden_model.faults import NOISE_LFSR_WIDTH, update_lane_seeds
 from golden_model.fixed_network import FixedSpec
 from golden_model.lfsr import lane_seeds, taps_mask
 from golden_model.schedule import folded_cycles
@@ -153,6 +162,7 @@ from rtl.contract import (
     tau_theta_max,
 )
 from rtl.cores import CoreInputs
+from rtl.faults import CostNoise, noise_draw, noise_jump
 from rtl.folded.correlate import EVENTS_LATENCY, THETA_IN, THETA_LATENCY, CorrelateLanes
 from rtl.folded.cost import COST_LATENCY, LaneCost
 from rtl.folded.layout import FoldedLayout, SampleCode
@@ -266,6 +276,10 @@ def _plan(spec: FixedSpec, lanes: int, n_samples: int, x_code: SampleCode, t_cod
         mems.append(mem("momentum_mem", P * s.momentum_width, lo.depth))
     if not node:
         mems.append(mem("lfsr_mem", P * s.lfsr_width, lo.depth, True))
+    if s.stuck:
+        mems.append(mem("stuck_rom", P, lo.depth, True))
+    if s.update_noise_bits:
+        mems.append(mem("noise_mem", P * NOISE_LFSR_WIDTH, lo.depth, True))
     if lo.act_region:
         mems.append(mem("act_mem", P * wa, 2 * lo.act_region))
     if node:
@@ -504,6 +518,13 @@ class FoldedCore(MGDCoreBase):
         if not node:
             seeds = lane_seeds(s.n_lanes, wl, s.base_seed)
             lfsr_mem = memory("lfsr_mem", P * wl, lo.depth, lo.param_words(seeds, wl, fill=1))
+        # faults (spec "Faults"): the stuck mask (one bit per parameter) and the update-noise states
+        stuck_rom = (memory("stuck_rom", P, lo.depth, lo.param_words(s.stuck_mask.astype(int), 1))
+                     if s.stuck else None)
+        noise_seeds = update_lane_seeds(s.layout.n_params, s.seed) if s.update_noise_bits else None
+        noise_mem = (memory("noise_mem", P * NOISE_LFSR_WIDTH, lo.depth,
+                            lo.param_words(noise_seeds, NOISE_LFSR_WIDTH, fill=1))
+                     if s.update_noise_bits else None)
         act_mem = memory("act_mem", P * wa, 2 * lo.act_region) if lo.act_region else None
         z_mem = memory("z_mem", P * wz, lo.groups[0]) if node else None
         # the sample store: ROMs, or (streamed) RAMs of the same words without initial contents
@@ -705,11 +726,16 @@ class FoldedCore(MGDCoreBase):
 
         # ---- the pass's cost (stage NEURON + COST_LATENCY), then Ĉ -----------------------------------------
         c0, c_reg = Signal(unsigned(s.cost_fmt.width)), Signal(unsigned(s.cost_fmt.width))
+        pass_cost = cu.cost
+        if s.cost_noise_bits:  # spec "Faults": every cost read, C0 and C, is noisy (reads in step order)
+            m.submodules.cost_noise = cn = CostNoise(spec=s)
+            m.d.comb += [cn.cost.eq(cu.cost), cn.read.eq(cu.done)]
+            pass_cost = cn.noisy
         with m.If(cu.done):
             with m.If(cu.done_tag):
-                m.d.sync += c_reg.eq(cu.cost)
+                m.d.sync += c_reg.eq(pass_cost)
             with m.Else():
-                m.d.sync += c0.eq(cu.cost)
+                m.d.sync += c0.eq(pass_cost)
         c_hat = registered(c_reg - c0, "c_hat")
 
         # ---- correlate sweep: the terms (stage CORR_MULTIPLY, registered at + 1) --------------------------
@@ -737,6 +763,17 @@ class FoldedCore(MGDCoreBase):
                      cl.mask.eq(Mux(corr(CORR_LANES), mask_of(s8["layer"], s8["group"]), 0))]
         if m_w is not None:
             m.d.comb += cl.momentum.eq(m_w)
+        if s.stuck:  # the stuck mask, a ROM word per address, read a stage early
+            stuck_rd = stuck_rom.read_port()
+            m.d.comb += [stuck_rd.addr.eq(s_[CORR_LANES - 1]["addr"]), cl.stuck.eq(stuck_rd.data)]
+        if noise_mem is not None:  # update noise: the lanes' states read at c+2, drawn at c+3, jumped back
+            wn, sn = s.update_noise_bits, CORR_LANES + 3
+            noise_rd, noise_wr = noise_mem.read_port(), noise_mem.write_port()
+            states = elements(noise_rd.data, P, NOISE_LFSR_WIDTH, False)
+            m.d.comb += [noise_rd.addr.eq(s_[sn - 1]["addr"]),
+                         cl.noise.eq(pack([noise_draw(st, wn, s.update_noise_shift) for st in states])),
+                         noise_wr.addr.eq(s_[sn]["addr"]), noise_wr.en.eq(corr(sn) & s_[sn]["update"]),
+                         noise_wr.data.eq(Cat(*(noise_jump(st, wn) for st in states)))]
         if lfsr_mem is not None:  # advance the lanes for the next step as their last read of this one passes
             lfsr_wr = lfsr_mem.write_port()
             mask = taps_mask(wl)

@@ -71,6 +71,12 @@ class CorrelateLanes(wiring.Component):
         Cycle c: this sweep ends an update block (``(n + 1) % τ_θ == 0``).
     mask : In(P)
         Cycle c: lanes holding a parameter (events of idle lanes are not counted; 0 for no item).
+    stuck : In(P)
+        Cycle c: lanes holding a stuck parameter (spec "Faults"): ``theta_next`` is the θ read, and only
+        M's narrowing is an event (constant 0 unless ``spec.stuck``).
+    noise : In(P · W_ν)
+        Cycle c+3: the lanes' update-noise draws ν (``spec.update_noise_bits > 0``; signed
+        ``b_U + 1 + s_U`` bits each), added before θ's narrowing.
     g_write, g_old : Out(P · W_G)
         Cycle c+1: ``0`` on ``update`` else the accumulated G; the G that was read (for the digests).
     theta_next, momentum_next, theta_old, momentum_old : Out(P · W)
@@ -94,11 +100,17 @@ class CorrelateLanes(wiring.Component):
         super().__init__({
             "g": In(wg), "theta": In(wt), "momentum": In(flat_width(P, wm)), "signs": In(max(1, P)),
             "term_pos": In(signed(term_width)), "term_neg": In(signed(term_width)),
-            "update": In(1), "mask": In(max(1, P)),
+            "update": In(1), "mask": In(max(1, P)), "stuck": In(max(1, P)),
+            "noise": In(flat_width(P, self.noise_width(spec))),
             "g_write": Out(wg), "g_old": Out(wg), "theta_next": Out(wt), "theta_old": Out(wt),
             "momentum_next": Out(flat_width(P, wm)), "momentum_old": Out(flat_width(P, wm)),
             "events": Out(range(2 * P + 1)),
         })
+
+    @staticmethod
+    def noise_width(spec: FixedSpec) -> int:
+        """Bits of one lane's update-noise draw (1, unused, when the noise is off)."""
+        return spec.update_noise_bits + 1 + spec.update_noise_shift if spec.update_noise_bits else 1
 
     def elaborate(self, platform: object) -> Module:  # noqa: C901 - one pipeline, stage by stage
         m = Module()
@@ -124,6 +136,9 @@ class CorrelateLanes(wiring.Component):
         moms_d = delayed(self.momentum, THETA_LATENCY, "mom_d")
         update_d = delayed(self.update, 3, "update_d")
         mask_d = delayed(self.mask, 3, "mask_d")
+        stuck_d = delayed(self.stuck, 3, "stuck_d") if s.stuck else None
+        noises = (elements(self.noise, P, self.noise_width(s), True) if s.update_noise_bits
+                  else [None] * P)
         g_old = reg(self.g, "g_old")
 
         # c: G + term
@@ -159,7 +174,10 @@ class CorrelateLanes(wiring.Component):
         thetas3 = elements(thetas_d[2], P, wt, True)
         t_next, events = [], []
         for p in range(P):
-            t_total, u_event = subtract_step(thetas3[p], us[p], s.k_eta if s.k_m else 0, s)
+            t_total, u_event = subtract_step(thetas3[p], us[p], s.k_eta if s.k_m else 0, s, noises[p])
+            if stuck_d is not None:  # a stuck θ is not changed; only M's narrowing can count
+                t_total = Mux(stuck_d[2][p], thetas3[p], t_total)
+                u_event = u_event & ~stuck_d[2][p]
             t_next.append(reg(t_total, f"theta_next{p}"))
             if m_ev_r is not None:
                 u_event = u_event | m_ev_r[p]

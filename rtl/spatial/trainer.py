@@ -11,12 +11,14 @@ from amaranth import Module, Signal, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from golden_model.faults import update_lane_seeds
 from golden_model.fixed_network import FixedSpec
 from rtl._validate import rejecting
 from rtl.arith import tree_sum
 from rtl.contract import STEP_BITS, ControlSignature, StatusSignature, tau_theta_max
 from rtl.controller import Controller
 from rtl.cost import Baseline
+from rtl.faults import CostNoise
 from rtl.lfsr import SignBank
 from rtl.pipeline import delay, elements, flat_width, pack
 from rtl.spatial.correlator import Correlator
@@ -61,7 +63,10 @@ class MGDTrainer(wiring.Component):
         register, so the count stays off the correlate-and-update path); ``cycles`` (clock cycles busy);
         ``refused`` (why the last ``start`` was refused, :class:`rtl.tau_check.TauCheck`).
     cost : In(unsigned(W_C))
-        Cost of the pass issued ``latency`` cycles ago, cost format.
+        Cost of the pass issued ``latency`` cycles ago, cost format. With cost noise (spec "Faults") the
+        trainer reads it through :class:`rtl.faults.CostNoise` (draw added, saturated to the cost range),
+        one draw per pass; stuck parameters and update noise live in the update units
+        (:class:`rtl.spatial.update.WeightUpdate`).
     acts : In(sum(layers[:-1]) * W_a)
         Node mode: that pass's layer inputs (kept from baseline passes); unused in weight mode.
     issue_valid, issue_baseline : Out(1)
@@ -164,7 +169,12 @@ class MGDTrainer(wiring.Component):
         tok_sample = delay(m, ctrl.sample, L, "tok_sample")
         perturbed = valid & ~is_base
         update = delay(m, perturbed & last, 1, "apply")  # the cycle after the last correlation
-        m.d.comb += [base.valid.eq(valid), base.baseline.eq(is_base), base.cost.eq(self.cost)]
+        cost = self.cost
+        if s.cost_noise_bits:  # spec "Faults": every cost read, C0 and C, is noisy
+            m.submodules.cost_noise = cn = CostNoise(spec=s)
+            m.d.comb += [cn.cost.eq(self.cost), cn.read.eq(valid)]
+            cost = cn.noisy
+        m.d.comb += [base.valid.eq(valid), base.baseline.eq(is_base), base.cost.eq(cost)]
 
         acts = None
         if s.perturbation == "node":
@@ -174,9 +184,12 @@ class MGDTrainer(wiring.Component):
             acts = elements(a_reg, sum(s.layers[:-1]), s.act.width, s.act.signed)
 
         thetas, grads, moms, events = [], [], [], []
+        stuck = set(s.stuck)
+        noise_seeds = update_lane_seeds(s.layout.n_params, s.seed) if s.update_noise_bits else None
         for p, (lane, a_index) in enumerate(self._param_map()):
             corr = Correlator(spec=s, node_input=a_index is not None)
-            upd = WeightUpdate(spec=s, init=self._theta0[p])
+            upd = WeightUpdate(spec=s, init=self._theta0[p], stuck=p in stuck,
+                               noise_seed=int(noise_seeds[p]) if s.update_noise_bits else 0)
             m.submodules[f"corr{p}"] = corr
             m.submodules[f"upd{p}"] = upd
             m.d.comb += [corr.en.eq(perturbed), corr.clear.eq(update), corr.sign.eq(signs[lane]),
@@ -196,7 +209,7 @@ class MGDTrainer(wiring.Component):
         new_events = Signal(range(len(events) + 1))
         cycles = Signal(STEP_BITS)
         with m.If(perturbed):
-            m.d.sync += [step.eq(step + 1), last_cost.eq(self.cost), sample.eq(tok_sample)]
+            m.d.sync += [step.eq(step + 1), last_cost.eq(cost), sample.eq(tok_sample)]
         with m.If(update):
             m.d.sync += updates.eq(updates + 1)
         m.d.sync += [new_events.eq(tree_sum(events)), sat.eq(sat + new_events)]

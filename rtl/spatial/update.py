@@ -6,12 +6,14 @@ arithmetic is :mod:`rtl.mgd_arith`'s, shared with the folded style.
 
 from __future__ import annotations
 
-from amaranth import Module, Signal, signed
+from amaranth import Const, Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from golden_model.faults import NOISE_LFSR_WIDTH
 from golden_model.fixed_network import FixedSpec
 from rtl._validate import rejecting
+from rtl.faults import noise_draw, noise_jump
 from rtl.mgd_arith import update
 
 __all__ = ["WeightUpdate"]
@@ -28,6 +30,12 @@ class WeightUpdate(wiring.Component):
         θ format, ``eta_shift``, ``momentum_shift``, ``grad_width``, rounding and overflow.
     init : int
         Reset value of θ (θ₀ of this parameter, θ LSBs, within the θ format).
+    stuck : bool
+        A stuck parameter (spec "Faults"): θ is never written (M still is); only M's narrowing is an event.
+    noise_seed : int
+        With ``fixed.update_noise_bits > 0``: reset state of this parameter's update-noise LFSR
+        (:func:`golden_model.faults.update_lane_seeds`); every update adds its draw ν before θ's narrowing
+        and jumps it ``b_U`` steps (:mod:`rtl.faults`), stuck or not.
 
     Attributes
     ----------
@@ -45,14 +53,18 @@ class WeightUpdate(wiring.Component):
     Latency: ``theta`` updates one clock after ``en``.
     """
 
-    def __init__(self, *, spec: FixedSpec, init: int) -> None:
+    def __init__(self, *, spec: FixedSpec, init: int, stuck: bool = False, noise_seed: int = 0) -> None:
         with rejecting(self):
             if not isinstance(spec, FixedSpec):
                 raise TypeError(f"WeightUpdate spec must be a FixedSpec, not {spec!r}")
             if not isinstance(init, int) or isinstance(init, bool) or not spec.theta.contains(init):
                 raise ValueError(f"WeightUpdate init must be an integer in the θ format {spec.theta} "
                                  f"[{spec.theta.min_int}, {spec.theta.max_int}], not {init!r}")
+            if spec.update_noise_bits and not 0 < noise_seed < (1 << NOISE_LFSR_WIDTH):
+                raise ValueError(f"WeightUpdate noise_seed must be a non-zero {NOISE_LFSR_WIDTH}-bit state, "
+                                 f"not {noise_seed!r}")
             self._spec, self._init = spec, int(init)
+            self._stuck, self._noise_seed = bool(stuck), int(noise_seed)
         super().__init__({"en": In(1), "g": In(signed(spec.grad_width)),
                           "theta": Out(signed(spec.theta.width)),
                           "momentum": Out(signed(spec.momentum_width)), "overflow": Out(1)})
@@ -70,12 +82,20 @@ class WeightUpdate(wiring.Component):
         s = self._spec
         theta = Signal(signed(s.theta.width), init=self._init)
         mom = Signal(signed(s.momentum_width)) if s.k_m else None
-        nxt = update(theta, self.g, mom, s)
+        noise = None
+        if s.update_noise_bits:
+            state = Signal(NOISE_LFSR_WIDTH, init=self._noise_seed, name="update_noise")
+            with m.If(self.en):
+                m.d.sync += state.eq(noise_jump(state, s.update_noise_bits))
+            noise = noise_draw(state, s.update_noise_bits, s.update_noise_shift)
+        nxt = update(theta, self.g, mom, s, noise)
         with m.If(self.en):
-            m.d.sync += theta.eq(nxt.theta)
+            if not self._stuck:
+                m.d.sync += theta.eq(nxt.theta)
             if s.k_m:
                 m.d.sync += mom.eq(nxt.momentum)
         if s.k_m:
             m.d.comb += self.momentum.eq(mom)
-        m.d.comb += [self.theta.eq(theta), self.overflow.eq(self.en & nxt.event)]
+        event = nxt.event if not self._stuck else (nxt.momentum_event if s.k_m else Const(0, 1))
+        m.d.comb += [self.theta.eq(theta), self.overflow.eq(self.en & event)]
         return m

@@ -147,6 +147,18 @@ CASES: list[tuple[list[str], list[str]]] = [
      ["--freq", "'0.0001'", ">= 1"]),
     (["fuzz", "--out", "{F}/fuzz.json"], ["--out", "'{F}/fuzz.json'", "is a file, not a folder"]),
     (["fuzz", "--count", "0", "--out", "{NEW}"], ["--count", "0"]),
+    # ---- mgd faults and the fault fields (issue 13.5)
+    (["faults", "--cost-noise", "4:x", "--out", "{NEW}"], ["--cost-noise", "'4:x'", "BITS:SHIFT"]),
+    (["faults", "--update-noise", "17:0", "--out", "{NEW}"], ["--update-noise", "'17:0'", "BITS 1 to 16"]),
+    (["faults", "--stuck", "0", "--out", "{NEW}"], ["--stuck", "'0'", "above 0 and at most 1"]),
+    (["faults", "--cost-noise", "4:17", "--out", "{NEW}"], ["fixed.cost_noise_shift", "at most 15", "17"]),
+    (["faults", "--set", "mgd.seed=2", "--out", "{NEW}"], ["--set", "'mgd.seed=2'", "must not set"]),
+    (["faults", "--preset", "nope", "--out", "{NEW}"], ["--preset", "'nope'"]),
+    (["faults", "--out", "{F}"], ["--out", "'{F}'", "an existing file"]),
+    (["train", "--set", "fixed.stuck_params=[1,1]", "--out", "{NEW}"], ["fixed.stuck_params", "distinct",
+                                                                        "[1, 1]"]),
+    (["train", "--set", "fixed.update_noise_shift=2", "--out", "{NEW}"],
+     ["fixed.update_noise_shift", "0 when fixed.update_noise_bits is 0", "not 2"]),
 ]
 
 
@@ -191,6 +203,7 @@ def no_work(monkeypatch):
     """Every function that does real work fails the test when reached."""
     import golden_model.fixed_mgd
     import golden_model.float_mgd
+    import golden_model.studies.faults
     import golden_model.studies.reproduce
     import golden_model.studies.sweep
     import scripts.cmd_generate
@@ -208,7 +221,8 @@ def no_work(monkeypatch):
                          (testbench.cosim, "train"), (scripts.cmd_synth, "synthesize"),
                          (scripts.cmd_generate, "write_verilog"), (scripts.flows.run, "main_job"),
                          (scripts.flows.bench, "compare"), (golden_model.studies.reproduce, "reproduce"),
-                         (golden_model.studies.sweep, "width_sweep"), (scripts.flows.scaling, "run_scaling")]:
+                         (golden_model.studies.sweep, "width_sweep"), (scripts.flows.scaling, "run_scaling"),
+                         (golden_model.studies.faults, "run_faults")]:
         monkeypatch.setattr(module, name, work)
 
 

@@ -98,12 +98,12 @@ def test_generate_options_parse_in_any_order(argv):
 @pytest.mark.parametrize("argv", [
     ["synth", "--target", "ecp5-25k", "--out", "DIR", "core", "--preset", "xor"],
     ["synth", "core", "--preset", "xor", "--target", "ecp5-25k", "--out", "DIR"],
-    ["synth", "--out", "DIR", "core", "--target", "ecp5-25k", "--preset", "xor"],
+    ["synth", "--out", "DIR", "core", "--target", "ecp5-25k", "--preset", "xor", "--router", "router1"],
 ])
 def test_synth_options_parse_in_any_order(argv):
     assert _parsed(argv) == {"command": "synth", "block": "core", "target": "ecp5-25k", "out": "DIR",
                              "freq": None, "pnr_seed": 1, "quiet": False, "preset": "xor", "config": None,
-                             "overrides": []}
+                             "overrides": [], "router": "router1" if "--router" in argv else None}
 
 
 def test_synth_options_after_the_block_override_those_before():

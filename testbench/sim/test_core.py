@@ -89,3 +89,29 @@ def test_core_matches_golden_model_every_step(name):
         model = FixedMGD(config)
         model.run(40, record=False)
         assert model.sat_events > 10, "this case is meant to exercise the saturation counter"
+
+
+# Faults (spec "Faults"): cost noise, update noise, stuck parameters, alone and together, both modes
+FAULT_CASES = {
+    "xor-weight-faults": ["mgd.perturbation=weight", "fixed.eta_shift=1", "fixed.cost_noise_bits=5",
+                          "fixed.cost_noise_shift=3", "fixed.update_noise_bits=3",
+                          "fixed.update_noise_shift=1", "fixed.stuck_params=[2,6]"],
+    "xor-node-faults-momentum": ["mgd.perturbation=node", "mgd.tau_theta=2", "fixed.momentum_shift=1",
+                                 "fixed.cost_noise_bits=12", "fixed.update_noise_bits=1",
+                                 "fixed.update_noise_shift=4", "fixed.stuck_fraction=0.4"],
+    # Q1.6 θ, η = 1: noise and saturation at the rails (the noise enters before θ's narrowing)
+    "xor-weight-rails-noise": ["fixed.theta=Q1.6", "fixed.amplitude_shift=3", "fixed.eta_shift=0",
+                               "fixed.update_noise_bits=2", "fixed.update_noise_shift=3",
+                               "fixed.stuck_params=[0]"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAULT_CASES))
+def test_core_with_faults_matches_golden_model_every_step(name):
+    config = config_of(*FAULT_CASES[name])
+    _check_core(config, 40, [1, 1, 3, 2, 7])
+    model = FixedMGD(config)
+    trace = model.run(40)
+    clean = FixedMGD(config_of(*[o for o in FAULT_CASES[name] if "noise" not in o and "stuck" not in o]))
+    assert (trace.C != clean.run(40).C).any() or "cost_noise" not in " ".join(FAULT_CASES[name])
+    assert (trace.theta[:, list(model.spec.stuck)] == model.theta0[list(model.spec.stuck)]).all()

@@ -391,3 +391,28 @@ def test_streamed_folded_core_refuses_data_its_codes_do_not_hold():
         rom.sample_words(x, t)
     Fragment.get(core, None)
     Fragment.get(rom, None)
+
+
+# Faults (spec "Faults"): cost noise, update noise, stuck parameters, both modes, with and without G memory
+FAULT_CASES = {
+    "432-weight-P2-faults": ([4, 3, 2], 2, ["mgd.perturbation=weight", "fixed.cost_noise_bits=6",
+                                            "fixed.cost_noise_shift=2", "fixed.update_noise_bits=3",
+                                            "fixed.update_noise_shift=1", "fixed.stuck_params=[0,5,13,22]"]),
+    "432-node-P3-faults-momentum": ([4, 3, 2], 3, ["mgd.perturbation=node", "mgd.tau_theta=2",
+                                                   "fixed.momentum_shift=1", "fixed.cost_noise_bits=9",
+                                                   "fixed.update_noise_bits=1", "fixed.update_noise_shift=5",
+                                                   "fixed.stuck_fraction=0.3"]),
+    "432-node-P2-rails-noise": ([4, 3, 2], 2, ["mgd.perturbation=node", *RAILS, "fixed.update_noise_bits=2",
+                                               "fixed.update_noise_shift=3", "fixed.stuck_params=[1]"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAULT_CASES))
+def test_folded_core_with_faults_matches_golden_model(name):
+    layers, lanes, overrides = FAULT_CASES[name]
+    config = _shaped(layers, f"hardware.lanes={lanes}", *overrides)
+    _check(config, 20, [1, 2, 4, 5, 8])
+    model = FixedMGD(config, _dataset(layers, 3))
+    trace = model.run(20)
+    stuck = list(model.spec.stuck)
+    assert stuck and (trace.theta[:, stuck] == model.theta0[stuck]).all()
