@@ -114,7 +114,11 @@ def _round_shift(v: int, s: int, rounding: int) -> int:
 
 @njit(cache=True, inline="always")
 def _fit(v: int, width: int, signed: bool, wrap: int) -> int:
-    """``qformat.fit``: into ``width`` bits, two's-complement wrap or saturation."""
+    """``qformat.fit``: into ``width`` bits, two's-complement wrap or saturation. A signed 64-bit register
+    holds every int64 (``fixed.grad_width`` may be 64): returned as it is, because ``1 << 63`` overflows
+    int64 and the masks below would be wrong."""
+    if signed and width >= 64:
+        return v
     if wrap:
         u = v & ((1 << width) - 1)
         return u - ((u >> (width - 1)) << width) if signed else u

@@ -103,6 +103,8 @@ def saturate(v: IntOrArray, lo: int, hi: int) -> IntOrArray:
 
 def wrap(v: IntOrArray, width: int, signed: bool) -> IntOrArray:
     """Keep the low ``width`` bits: two's complement if ``signed``, else modulo ``2**width``."""
+    if signed and width >= 64 and isinstance(v, np.ndarray):
+        return v  # an int64 array is already 64-bit two's complement (its mask would not fit int64)
     m = (1 << width) - 1
     u = v & m
     if not signed:

@@ -281,6 +281,18 @@ def test_fast_path_bit_identical_to_reference(preset: str, overrides: list[str],
     assert np.any(ref.theta[-1] != ref.theta[0]), "the run should move θ"
 
 
+@pytest.mark.parametrize("overflow", ["saturate", "wrap"])
+def test_fast_path_bit_identical_with_a_64_bit_G(overflow: str) -> None:
+    """``fixed.grad_width = 64`` (accepted, and what the studies use for "wide enough"): the compiled
+    ``fit`` cannot build its 64-bit masks in int64 (``1 << 63`` overflows), and once gave θ = 32767 after
+    3 steps where the reference gave [27, 2160, ...]."""
+    cfg = apply_overrides(from_preset("xor"), ["fixed.grad_width=64", "fixed.eta_shift=8",
+                                               "fixed.momentum_shift=0", f"fixed.overflow={overflow}"])
+    ref = FixedMGD(cfg, XOR).run_reference(300)
+    ref.assert_equal(FixedMGD(cfg, XOR).run(300), f"grad_width=64 overflow={overflow}")
+    assert np.any(ref.theta[-1] != ref.theta[0]), "the run should move θ"
+
+
 def test_long_run_determinism_and_npz_roundtrip(tmp_path) -> None:
     cfg = apply_overrides(from_preset("xor"), ["mgd.seed=11"])
     a = FixedMGD(cfg, XOR).run(20000)
