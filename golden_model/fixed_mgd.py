@@ -406,7 +406,9 @@ class FixedMGD:
             c0, inputs = source(Pass(self.theta.copy(), signs.copy(), k, True))
             self.C0 = self._read_cost(c0)
             one = np.array([1 << spec.A_f], dtype=np.int64)
-            if spec.perturbation == "node":
+            if inputs is None and spec.perturbation == "node":
+                raise ValueError("a node-mode cost source must return the layer inputs of a baseline pass")
+            if inputs is not None:
                 self._inputs = np.concatenate([np.concatenate([a, one]) for a in inputs])
         # 3. perturbed pass
         c, _ = source(Pass(self.theta.copy(), signs.copy(), k, False))

@@ -90,11 +90,47 @@ def _core_label(params: dict[str, Any]) -> tuple[str, str]:
             f"{params['n_params']} parameters")
 
 
+def _trainer_args(p: argparse.ArgumentParser) -> None:
+    from rtl.spatial.standalone import MAX_DEVICE_LATENCY
+    from scripts.common import Int, add_config_args
+
+    add_config_args(p)
+    p.add_argument("--latency", type=Int(1, MAX_DEVICE_LATENCY), default=4,
+                   help=f"cycles from issue_valid to the cost being back, 1..{MAX_DEVICE_LATENCY} "
+                        "(default 4)")
+
+
+def _trainer_build(a: argparse.Namespace) -> tuple[wiring.Component, str, dict[str, Any]]:
+    from golden_model.config import to_toml
+    from golden_model.device import trainer_config
+    from rtl.spatial.standalone import TOP, build_trainer
+    from scripts.common import config_from_args
+
+    config = config_from_args(a, hardware=True)
+    trainer = build_trainer(config, latency=a.latency)
+    s = trainer.spec
+    return trainer, TOP, {"block": "trainer", "config": to_toml(trainer_config(config)),
+                          "latency": trainer.latency, "schedule_latency": trainer.schedule_latency,
+                          "n_params": s.layout.n_params, "lanes": s.n_lanes, "theta0": trainer.theta0}
+
+
+def _trainer_label(params: dict[str, Any]) -> tuple[str, str]:
+    from golden_model.config import loads_toml
+
+    config = loads_toml(params["config"])
+    layers, mode = config.network.layers, config.mgd.perturbation
+    return (f"{'x'.join(map(str, layers))}_{mode}_lat{params['latency']}",
+            f"MGD trainer alone (parameters out, cost in): {'-'.join(map(str, layers))} network, {mode} "
+            f"perturbation, {params['n_params']} parameters, cost source latency {params['latency']}")
+
+
 BLOCKS: dict[str, Block] = {
     "sign-bank": Block("sign-bank", "LFSR perturbation-sign bank (rtl.lfsr.SignBank)",
                        _sign_bank_args, _sign_bank_build, _sign_bank_label),
     "core": Block("core", "MGD training core of a config, in its [hardware] style (rtl.cores.build_core)",
                   _core_args, _core_build, _core_label),
+    "trainer": Block("trainer", "MGD trainer alone, parameters out and cost in, for a device outside the "
+                     "FPGA (rtl.spatial.standalone)", _trainer_args, _trainer_build, _trainer_label),
 }
 
 

@@ -11,9 +11,9 @@ from scripts.common import OutPath
 NAME = "generate"
 HELP = "generate Verilog (and a FuseSoC core description) for a hardware block"
 DESCRIPTION = """\
-Write the Verilog of a hardware block into --out: TOP.v (TOP: mgd_core or sign_bank), files.f (the file
-list), params.json (what defines it) and TOP.core, a FuseSoC CAPI2 core description of the Verilog and its
-top module, named mgd:mgd:TOP_<label>_<digest>:<version> (label: what was built, e.g.
+Write the Verilog of a hardware block into --out: TOP.v (TOP: mgd_core, sign_bank or mgd_trainer),
+files.f (the file list), params.json (what defines it) and TOP.core, a FuseSoC CAPI2 core description
+of the Verilog and its top module, named mgd:mgd:TOP_<label>_<digest>:<version> (label: what was built, e.g.
 spatial_2x2x1_weight; digest: of the Verilog). Its targets: lint (Verilator --lint-only; every warning fails
 but those Amaranth's Verilog has by construction: widths, case coverage, zero-width ranges) and sim (Icarus:
 compile and elaborate). With .venv/bin on PATH:
