@@ -25,7 +25,8 @@ from golden_model.results import CurvePoint, TrainResult
 from rtl.contract import MGDCoreBase
 from testbench import runner
 
-__all__ = ["TOP", "CosimError", "CosimResult", "generate", "run_cosim", "train", "readback_every"]
+__all__ = ["TOP", "CosimError", "CosimResult", "config_digest", "generate", "run_cosim", "train",
+           "readback_every"]
 
 TOP = "mgd_core"
 TEST_MODULE = "testbench.core_tests"
@@ -104,7 +105,7 @@ def readback_every(n_params: int) -> int:
 WAVE_FORMATS = {"icarus": "fst", "verilator": "vcd"}
 
 
-def _config_digest(config: MGDConfig) -> str:
+def config_digest(config: MGDConfig) -> str:
     """Digest of the config, of its data file (``task.dataset = "file"``: the config names the file, not its
     contents) and of every RTL and golden-model source: a cached Verilog is reused only when none changed."""
     h = hashlib.sha256(to_toml(config).encode())
@@ -133,7 +134,7 @@ def generate(config: MGDConfig, out_dir: str | Path | None = None, *,
         core = build_core(config, verify=True)
     if not core.verify:
         raise CosimError("the co-simulated core must be built with verify=True (it compares digests)")
-    out = Path(out_dir) if out_dir is not None else runner.BUILD_ROOT / "verilog" / _config_digest(config)
+    out = Path(out_dir) if out_dir is not None else runner.BUILD_ROOT / "verilog" / config_digest(config)
     path = out / f"{TOP}.v"
     meta = out / "params.json"
     data = data_file_digest(config.task)
@@ -170,7 +171,7 @@ def run_cosim(config: MGDConfig, sim: str, steps: int, *, name: str = "config", 
     t0 = time.perf_counter()
     build_dir = runner.build(sim, [verilog], TOP, waves=waves is not None)
     build_s = time.perf_counter() - t0
-    tag = f"{_config_digest(config)}-{steps}-{free_steps}-{eval_every}-{time.time_ns()}"
+    tag = f"{config_digest(config)}-{steps}-{free_steps}-{eval_every}-{time.time_ns()}"
     cfg_file = build_dir / f"config-{tag}.toml"
     cfg_file.write_text(to_toml(config))
     result_file = build_dir / f"result-{tag}.json"

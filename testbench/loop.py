@@ -80,11 +80,11 @@ def generate(config: MGDConfig, latency: int) -> tuple[Path, dict[str, Any]]:
     from rtl._validate import not_elaborated
     from rtl.generate import write_verilog
     from rtl.spatial.standalone import TOP, build_trainer
-    from testbench.cosim import _config_digest
+    from testbench.cosim import config_digest
 
     trainer = build_trainer(config, latency=latency)  # refuses before anything is written
     tconfig = trainer_config(config)
-    out = runner.BUILD_ROOT / "verilog-trainer" / f"{_config_digest(tconfig)}-lat{latency}"
+    out = runner.BUILD_ROOT / "verilog-trainer" / f"{config_digest(tconfig)}-lat{latency}"
     path, meta = out / f"{TOP}.v", out / "params.json"
     params = {"block": "trainer", "config": to_toml(tconfig), "latency": latency,
               "n_params": trainer.spec.layout.n_params}
