@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from golden_model.lfsr import _apply, _matrix, _mul, taps_mask
+from golden_model.lfsr import _apply, jump_matrix, taps_mask
 
 __all__ = ["NOISE_LFSR_WIDTH", "MAX_NOISE_BITS", "COST_SALT", "UPDATE_SALT", "STUCK_SALT", "amplitude",
            "noise_std", "noise_value", "jump_rows", "NoiseLFSR", "cost_seed", "update_seed",
@@ -79,10 +79,7 @@ def _step_n(state: int, n: int) -> int:
 def jump_rows(steps: int) -> list[int]:
     """The GF(2) map of ``steps`` LFSR steps as rows: bit ``i`` of the new state is the parity of
     ``state & rows[i]`` (what the RTL builds: one XOR tree per bit)."""
-    cols = _matrix(NOISE_LFSR_WIDTH, _MASK)
-    power = [1 << k for k in range(NOISE_LFSR_WIDTH)]
-    for _ in range(steps):
-        power = _mul(cols, power)
+    power = jump_matrix(NOISE_LFSR_WIDTH, steps)
     return [sum(((power[k] >> i) & 1) << k for k in range(NOISE_LFSR_WIDTH)) for i in range(NOISE_LFSR_WIDTH)]
 
 
@@ -114,15 +111,7 @@ def update_lane_seeds(n_params: int, mgd_seed: int) -> np.ndarray:
     """Reset states of the update-noise bank, lane ``i`` = parameter ``i``: the base seed advanced
     ``i · ((2**32 - 1) // N)`` steps (``golden_model.lfsr.lane_seeds``' phases, the jump matrix built
     once)."""
-    spacing = _PERIOD // n_params
-    cols = _matrix(NOISE_LFSR_WIDTH, _MASK)
-    power, jump = cols, [1 << k for k in range(NOISE_LFSR_WIDTH)]
-    n = spacing
-    while n:
-        if n & 1:
-            jump = _mul(power, jump)
-        power = _mul(power, power)
-        n >>= 1
+    jump = jump_matrix(NOISE_LFSR_WIDTH, _PERIOD // n_params)
     out = [update_seed(mgd_seed)]
     for _ in range(1, n_params):
         out.append(_apply(jump, out[-1]))

@@ -62,6 +62,7 @@ __all__ = [
     "step",
     "generate",
     "jump",
+    "jump_matrix",
     "period_is_maximal",
     "lane_seeds",
     "SignBank",
@@ -144,6 +145,21 @@ def _apply(cols: list[int], state: int) -> int:
 def _mul(a: list[int], b: list[int]) -> list[int]:
     """Matrix product ``a @ b`` (apply ``b`` first)."""
     return [_apply(a, col) for col in b]
+
+
+def jump_matrix(width: int, n: int, taps: tuple[int, ...] | None = None) -> list[int]:
+    """The GF(2) map of ``n >= 0`` steps as columns (column ``k``: the state ``n`` steps after ``1 << k``),
+    by repeated squaring; apply it to a state with :func:`_apply`."""
+    mask = taps_mask(width, taps)
+    if n < 0:
+        raise LFSRError(f"jump distance must be >= 0, not {n}")
+    power, result = _matrix(width, mask), [1 << k for k in range(width)]
+    while n:
+        if n & 1:
+            result = _mul(power, result)
+        power = _mul(power, power)
+        n >>= 1
+    return result
 
 
 def jump(width: int, state: int, n: int, taps: tuple[int, ...] | None = None) -> int:
