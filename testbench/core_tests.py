@@ -31,12 +31,12 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
 from golden_model.config import load_toml, to_toml
 from golden_model.digest import digest
 from golden_model.fixed_mgd import FixedMGD
+from testbench.host_contract import reset_host
 
 SPLIT_EVERY = 8  # every 8th update block is run in two parts (G compared mid-block)
 TRACE_BATCH = 2048  # golden-model steps recorded per batch (its fast path amortises per call)
@@ -74,25 +74,8 @@ class CoreBench:
             self.files.append(("M", dut.rd__momentum, dut.digest__momentum, s.momentum_width))
 
     async def reset(self) -> None:
-        d, s = self.dut, self.spec
-        cocotb.start_soon(Clock(d.clk, 10, unit="ns").start())
-        d.rst.value = 1
-        d.ctrl__start.value = 0
-        d.ctrl__stop.value = 0
-        d.ctrl__n_steps.value = 0
-        d.rd__index.value = 0
-        d.ctrl__tau_x.value = s.tau_x
-        d.ctrl__tau_p.value = s.tau_p
-        d.ctrl__tau_theta.value = s.tau_theta
-        if self.has_load:
-            d.load__valid.value = 0
-            d.load__payload.value = 0
-            d.load_restart.value = 0
-        await RisingEdge(d.clk)
-        await RisingEdge(d.clk)
-        d.rst.value = 0
-        await RisingEdge(d.clk)
-        await FallingEdge(d.clk)
+        idle = ["rd__index"] + (["load__valid", "load__payload", "load_restart"] if self.has_load else [])
+        await reset_host(self.dut, self.spec, idle)
 
     async def load(self, words: list[int]) -> int:
         """Host protocol step 0: ``words`` through ``load``, a beat at every rising edge with ``ready`` high

@@ -32,13 +32,13 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
 
 from golden_model.config import load_toml, to_toml
 from golden_model.device import ForeignDevice, LoopCurve, trainer_config
 from golden_model.fixed_mgd import FixedMGD, Pass
 from golden_model.schedule import spatial_cycles
+from testbench.host_contract import reset_host
 from testbench.sim._support import unpack
 
 
@@ -70,22 +70,7 @@ class LoopBench:
                 f"{self.trainer_latency}), seed {self.config.mgd.seed}, config:\n{to_toml(self.config)}")
 
     async def reset(self) -> None:
-        d, s = self.dut, self.spec
-        cocotb.start_soon(Clock(d.clk, 10, unit="ns").start())
-        d.rst.value = 1
-        d.ctrl__start.value = 0
-        d.ctrl__stop.value = 0
-        d.ctrl__n_steps.value = 0
-        d.cost.value = 0
-        d.acts.value = 0
-        d.ctrl__tau_x.value = s.tau_x
-        d.ctrl__tau_p.value = s.tau_p
-        d.ctrl__tau_theta.value = s.tau_theta
-        await RisingEdge(d.clk)
-        await RisingEdge(d.clk)
-        d.rst.value = 0
-        await RisingEdge(d.clk)
-        await FallingEdge(d.clk)
+        await reset_host(self.dut, self.spec, ["cost", "acts"])
 
     def rtl_theta(self) -> np.ndarray:
         return unpack(int(self.dut.theta.value), self.n_params, self.spec.theta.width)
