@@ -163,18 +163,8 @@ def jump_matrix(width: int, n: int, taps: tuple[int, ...] | None = None) -> list
 
 
 def jump(width: int, state: int, n: int, taps: tuple[int, ...] | None = None) -> int:
-    """The state reached from ``state`` after ``n >= 0`` steps, in O(width^2 log n)."""
-    mask = taps_mask(width, taps)
-    if n < 0:
-        raise LFSRError(f"jump distance must be >= 0, not {n}")
-    power = _matrix(width, mask)
-    result = state
-    while n:
-        if n & 1:
-            result = _apply(power, result)
-        power = _mul(power, power)
-        n >>= 1
-    return result
+    """The state reached from ``state`` after ``n >= 0`` steps (:func:`jump_matrix` applied to it)."""
+    return _apply(jump_matrix(width, n, taps), state)
 
 
 def _prime_factors(n: int) -> list[int]:

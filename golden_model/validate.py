@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
 import zipfile
 import zlib
@@ -32,8 +33,8 @@ from typing import Any
 from golden_model.errors import MGDError
 
 __all__ = ["PathError", "check_int", "check_float", "int_range", "float_range", "check_output", "check_input",
-           "reading", "read_text", "temporary_path", "commit", "discard", "atomic_path", "write_text",
-           "write_json"]
+           "reading", "read_text", "temporary_path", "commit", "discard", "atomic_path", "atomic_dir",
+           "write_text", "write_json"]
 
 
 class PathError(MGDError):
@@ -259,6 +260,24 @@ def atomic_path(path: str | os.PathLike, *, name: str | None = None,
             commit(tmp, path, name=name, error=error)
     finally:
         discard(tmp)
+
+
+@contextmanager
+def atomic_dir(path: str | os.PathLike, *, tag: str = "") -> Iterator[Path]:
+    """A new hidden folder next to ``path`` (``.<name>.<tag>…``, parents created) for the body to fill; it
+    replaces ``path`` (an existing folder there is removed first) when the body returns, and is removed
+    when the body raises (KeyboardInterrupt included), so ``path`` is never half-written."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{tag}", dir=out.parent))
+    try:
+        yield tmp
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def write_text(path: str | os.PathLike, text: str, *, name: str | None = None) -> Path:

@@ -21,11 +21,8 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import os
 import re
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +30,8 @@ from typing import Any
 
 from amaranth.back import verilog
 from amaranth.lib import wiring
+
+from golden_model.validate import atomic_dir
 
 __all__ = ["SPRAM_ATTR", "LINT_WAIVERS", "ICARUS_ARGS", "to_verilog", "fusesoc_vlnv", "fusesoc_core",
            "write_verilog"]
@@ -153,17 +152,9 @@ def write_verilog(component: wiring.Component, name: str, out_dir: str | Path,
     out_dir = Path(out_dir)
     text = to_verilog(component, name)
     core = fusesoc_core(fusesoc_vlnv(name, text, label), name, [f"{name}.v"], description)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_dir(out_dir) as tmp:
         (tmp / f"{name}.v").write_text(text)
         (tmp / "files.f").write_text(f"{name}.v\n")
         (tmp / "params.json").write_text(json.dumps({"top": name, **params}, indent=2, sort_keys=True) + "\n")
         (tmp / f"{name}.core").write_text(core)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return [out_dir / f"{name}.v", out_dir / "files.f", out_dir / "params.json", out_dir / f"{name}.core"]

@@ -218,3 +218,19 @@ def test_trace_save_writes_exactly_the_path(tmp_path):
     tr.save(tmp_path / "plain")
     assert (tmp_path / "plain").is_file() and not (tmp_path / "plain.npz").exists()
     assert Trace.load(tmp_path / "plain") == tr
+
+
+def test_atomic_dir_replaces_a_folder_only_when_complete(tmp_path):
+    out = tmp_path / "new" / "out"
+    with v.atomic_dir(out) as tmp:
+        (tmp / "a.txt").write_text("first")
+        assert not out.exists()
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt"]
+    with pytest.raises(KeyboardInterrupt), v.atomic_dir(out, tag="build.") as tmp:
+        (tmp / "b.txt").write_text("half")
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt"]  # the old folder, untouched
+    assert sorted(p.name for p in out.parent.iterdir()) == ["out"]  # and no temporary left
+    with v.atomic_dir(out) as tmp:
+        (tmp / "c.txt").write_text("second")
+    assert sorted(p.name for p in out.iterdir()) == ["c.txt"]

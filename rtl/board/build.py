@@ -19,12 +19,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from golden_model.config import MGDConfig, to_toml
+from golden_model.validate import atomic_dir
 from rtl._validate import not_elaborated
 from rtl.board.protocol import clocks_per_bit, config_id
 from rtl.board.top import BOARDS, Board, BoardTop
@@ -88,10 +88,8 @@ def build_board(config: MGDConfig, board_name: str, baud: int, out_dir: str | Pa
         nextpnr_opts += ["--router", tgt.router]
     platform = board.make_platform()
     out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build.", dir=out_dir.parent))
     t0 = time.perf_counter()
-    try:
+    with atomic_dir(out_dir, tag="build.") as work:
         if progress:
             progress("elaborate")
         overrides = {"script_after_read": tgt.yosys_prep} if tgt.yosys_prep else {}
@@ -141,10 +139,4 @@ def build_board(config: MGDConfig, board_name: str, baud: int, out_dir: str | Pa
         }
         (work / REPORT).write_text(json.dumps(report, indent=2) + "\n")
         shutil.rmtree(b)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(work, out_dir)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return report
