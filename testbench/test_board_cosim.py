@@ -26,12 +26,9 @@ MAX_STEPS = 14000  # the golden model reaches train accuracy 1.0 at step 12,250 
 
 
 def _verilog(config) -> str:
-    import hashlib
+    from testbench.cosim import config_digest
 
-    digest = hashlib.sha256((to_toml(config) + str(CLOCKS_PER_BIT)).encode())
-    for src in sorted(runner.BUILD_ROOT.parent.glob("rtl/**/*.py")):
-        digest.update(src.read_bytes())
-    out = runner.BUILD_ROOT / "verilog" / f"board-{digest.hexdigest()[:16]}"
+    out = runner.BUILD_ROOT / "verilog" / f"board-{config_digest(config)}-cpb{CLOCKS_PER_BIT}"
     path = out / f"{TOP}.v"
     if not path.exists():
         write_verilog(BoardTop(config, CLOCKS_PER_BIT), TOP, out, {"block": "board_top",
