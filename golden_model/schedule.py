@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["advances", "takes_baseline", "updates", "sample_index", "spatial_cycles", "folded_passes",
+__all__ = ["advances", "takes_baseline", "updates", "sample_index", "spatial_cycles", "fold", "folded_passes",
            "folded_cycles"]
 
 
@@ -52,28 +52,63 @@ def spatial_cycles(start: int, steps: int, tau_x: int, tau_theta: int, latency: 
     return cycles
 
 
+def fold(layers, lanes: int) -> tuple[int, int]:
+    """``(PE, SIMD)`` of a folded core with ``P = lanes`` multipliers on ``layers``: ``P = PE · SIMD``, PE
+    neurons of a layer at a time, each fed SIMD inputs a clock (FINN's PE × SIMD folding).
+
+    SIMD is the smallest power of two that divides P and leaves ``PE = P / SIMD`` at most the widest layer's
+    neuron count: SIMD = 1 (one input a clock, P neurons) whenever P fits the widest layer, so a core is only
+    split across inputs when it has more lanes than any layer has neurons. A power of two, so that a
+    parameter's input position ``i`` splits into its item ``i >> log2 SIMD`` and slot ``i mod SIMD`` by
+    wiring (``rtl.folded.layout``).
+
+    Raises ``ValueError`` (the reason, for the caller to name its field) when no such split exists (P has no
+    power-of-two factor that brings it down to the widest layer) or SIMD exceeds ``2**⌈log2 (n_in + 1)⌉`` of
+    the longest row (every item would carry idle inputs in every layer: multipliers for nothing).
+    """
+    layers = [int(v) for v in layers]
+    widest, longest = max(layers[1:]), max(layers[:-1]) + 1
+    if not isinstance(lanes, int) or isinstance(lanes, bool) or lanes < 1:
+        raise ValueError(f"lanes must be a positive integer, not {lanes!r}")
+    simd = 1
+    while lanes // simd > widest or lanes % simd:
+        if lanes % (2 * simd):
+            raise ValueError(f"at most {widest} (the widest layer's neurons), or PE x SIMD with PE <= "
+                             f"{widest} and SIMD a power of two (e.g. {widest * 2}, {widest * 4})")
+        simd *= 2
+    limit = 1 << (longest - 1).bit_length()
+    if simd > limit:
+        raise ValueError(f"PE x SIMD with PE <= {widest} and SIMD <= {limit} on layers {layers} (e.g. at "
+                         f"most {widest * limit}; {lanes} needs SIMD {simd}, more inputs a clock than the "
+                         f"longest row, {longest} = inputs + bias, can use)")
+    return lanes // simd, simd
+
+
 def folded_passes(layers, lanes: int, perturbation: str, layer_gap: int,
                   correlate_gap: int) -> dict[str, int]:
     """Cycles of each segment of a step of the folded core (:class:`rtl.folded.core.FoldedCore`).
 
-    With ``P = lanes`` and, per weight layer ``l``, ``n_in = layers[l]``, ``n_out = layers[l + 1]``:
+    With ``P = lanes`` split into ``PE × SIMD`` (:func:`fold`) and, per weight layer ``l``,
+    ``n_in = layers[l]``, ``n_out = layers[l + 1]``:
 
-    - ``baseline`` = Σ_l (⌈n_out/P⌉ · (n_in + 1) + layer_gap): P neurons at a time, one input (then the
-      bias) per clock, and ``layer_gap`` pipeline cycles before the next layer reads the outputs;
-    - ``perturbed`` = the same in weight mode; in node mode the first layer costs ⌈n_1/P⌉ + layer_gap (the
+    - ``baseline`` = Σ_l (⌈n_out/PE⌉ · ⌈(n_in + 1)/SIMD⌉ + layer_gap): PE neurons at a time, SIMD inputs
+      (then the bias, in the row's last item) per clock, and ``layer_gap`` pipeline cycles before the next
+      layer reads the outputs;
+    - ``perturbed`` = the same in weight mode; in node mode the first layer costs ⌈n_1/PE⌉ + layer_gap (the
       baseline's pre-activations are reused, the node perturbation is added after the exact MAC);
-    - ``correlate`` = Σ_l ⌈n_out/P⌉ · (n_in + 1) + correlate_gap: one read-modify-write of P parameters (G,
-      and θ/M on an update step) per clock, then the pipeline drains.
+    - ``correlate`` = Σ_l ⌈n_out/PE⌉ · ⌈(n_in + 1)/SIMD⌉ + correlate_gap: one read-modify-write of P
+      parameters (G, and θ/M on an update step) per clock, then the pipeline drains.
 
-    ``Σ_l ⌈n_out/P⌉ · (n_in + 1)`` is also the depth of every parameter memory (FINN's weight-memory depth
-    with PE = P, SIMD = 1); it equals ``⌈MACs/P⌉ + ⌈neurons/P⌉`` when P divides every layer.
+    ``Σ_l ⌈n_out/PE⌉ · ⌈(n_in + 1)/SIMD⌉`` is also the depth of every parameter memory (FINN's
+    weight-memory depth); it equals ``⌈MACs/P⌉ + ⌈neurons/PE⌉`` when PE divides every layer and SIMD is 1.
     """
     layers = [int(v) for v in layers]
-    work = [-(-b // lanes) * (a + 1) for a, b in zip(layers[:-1], layers[1:])]
+    pe, simd = fold(layers, lanes)
+    work = [-(-b // pe) * -(-(a + 1) // simd) for a, b in zip(layers[:-1], layers[1:])]
     baseline = sum(work) + layer_gap * len(work)
     perturbed = baseline
     if perturbation == "node":
-        perturbed += -(-layers[1] // lanes) - work[0]
+        perturbed += -(-layers[1] // pe) - work[0]
     return {"baseline": baseline, "perturbed": perturbed, "correlate": sum(work) + correlate_gap}
 
 

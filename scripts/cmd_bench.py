@@ -25,6 +25,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("fixed", "golden_model.studies.fixed_bench:fixed_steps_per_second"),
     ("cosim", "scripts.flows.bench:cosim_throughput"),
     ("synth", "scripts.flows.bench:synth_per_target"),
+    ("folded", "scripts.flows.bench:folded_schedule"),
 ]
 
 # (name, (section, section), "module:function"): the function takes the two sections' figures

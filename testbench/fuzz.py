@@ -4,8 +4,9 @@ This is the logic behind ``mgd fuzz``. :func:`draw` makes configuration ``index`
 of the two (NumPy's generator seeded with ``[seed, index]``): layer sizes and depth (on the small truth-table
 tasks, XOR and 2-5 bit parity, so one configuration co-simulates in seconds), weight or node perturbation,
 τ_x / τ_p / τ_θ, the θ, activation and cost Q-formats, rounding, overflow, momentum, the hardware
-activation, mse or l1, the LFSR width, both datapath styles and, folded, P from 1 to the widest layer, and
-sometimes the faults of spec "Faults" (cost noise, update noise, stuck parameters; their own generator,
+activation, mse or l1, the LFSR width, both datapath styles and, folded, P from 1 to the widest layer (and,
+a third of the time, P above it: PE × SIMD, SIMD 2 or 4; a generator of its own, ``[seed, index, 136]``),
+and sometimes the faults of spec "Faults" (cost noise, update noise, stuck parameters; their own generator,
 ``[seed, index, 135]``, so the other fields are what they were before the faults existed).
 Only configurations the toolkit itself accepts are kept: every draw goes through the config's own checks
 and :func:`rtl.cores.core_inputs` (the fixed model's and the RTL's refusals); a refused draw is redrawn
@@ -98,6 +99,14 @@ def _faults(rng: np.random.Generator, fixed: dict[str, Any]) -> None:
         fixed["stuck_fraction"] = stuck
 
 
+def _simd(rng: np.random.Generator, data: dict[str, dict[str, Any]]) -> None:
+    """A third of the folded draws get P above the widest layer: their PE (at most the widest layer) times
+    SIMD 2 or 4 (:func:`golden_model.schedule.fold`; a P it cannot fold is refused and redrawn)."""
+    hw, layers = data["hardware"], data["network"]["layers"]
+    if hw["style"] == "folded" and rng.random() < 1 / 3:
+        hw["lanes"] = min(hw["lanes"], max(layers[1:])) * _pick(rng, (2, 4))
+
+
 def _pick(rng: np.random.Generator, values, p=None):
     return values[int(rng.choice(len(values), p=p))]
 
@@ -154,10 +163,12 @@ def draw(seed: int, index: int) -> FuzzCase:
         raise ValueError(f"fuzz seed and index must be non-negative, not {seed} and {index}")
     rng = np.random.default_rng([seed, index])
     fault_rng = np.random.default_rng([seed, index, 135])  # issue 13.5's faults, a stream of their own
+    fold_rng = np.random.default_rng([seed, index, 136])  # lanes above the widest layer, likewise
     reasons: list[str] = []
     for _ in range(MAX_DRAWS):
         data = _candidate(rng)
         _faults(fault_rng, data["fixed"])
+        _simd(fold_rng, data)
         extra = int(rng.integers(0, 4))
         try:
             config = from_dict(data)

@@ -2,7 +2,8 @@
 
 The same contract bench as the spatial core (:mod:`testbench.core_tests`): digests and status at every
 check, every parameter read back through ``rd`` (after the core's ``readback_latency``) at intervals and at
-the end. Cases span both perturbation modes, several P (including P that does not divide a layer), depths
+the end. Cases span both perturbation modes, several P (including P that does not divide a layer, and P
+above the widest layer: PE x SIMD), depths
 1-3, τ's, momentum, roundings, wrap and l1, and a streamed sample store (``hardware.samples = "stream"``:
 the bench loads the training set through ``load`` first), also with a training set the Verilog was not
 generated for.
@@ -46,6 +47,12 @@ CASES = {
         "nist7x7", ["network.layers=[49,4,4]", "mgd.perturbation=weight", "fixed.amplitude_shift=6",
                     "fixed.eta_shift=3", "mgd.tau_theta=2", "hardware.lanes=4", "hardware.samples=stream"],
         20, 600),
+    # P above the widest layer: PE x SIMD (16 x 2: rows 50 and 17, the second with an idle slot after the
+    # bias; 2 x 4 with momentum)
+    "nist-49164-node-P32-simd2": ("nist7x7", ["hardware.lanes=32", "mgd.tau_x=2"], 10, 600),
+    "xor-221-weight-P8-simd4-momentum": (
+        "xor", ["mgd.perturbation=weight", "fixed.momentum_shift=2", "fixed.eta_shift=1", "mgd.tau_theta=2",
+                "fixed.rounding=convergent", "hardware.lanes=8"], 100, 3000),
 }
 
 

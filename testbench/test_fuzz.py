@@ -9,6 +9,7 @@ import pytest
 
 from golden_model.config import loads_toml, to_toml
 from golden_model.fixed_network import FixedSpec
+from golden_model.schedule import fold
 from rtl.cores import core_inputs
 from testbench import fuzz
 
@@ -38,8 +39,9 @@ def test_every_config_is_valid_and_replays_from_toml(drawn):
         assert need <= c.fixed.grad_width <= need + 3, case.describe()
         assert loads_toml(to_toml(c)) == c
         assert c.task.dataset in ("xor", "parity") and max(c.network.layers) <= 6
-        if c.hardware.style == "folded":
-            assert 1 <= c.hardware.lanes <= max(c.network.layers[1:])
+        if c.hardware.style == "folded":  # PE x SIMD (fold refuses what it cannot split)
+            pe, simd = fold(c.network.layers, c.hardware.lanes)
+            assert 1 <= pe <= max(c.network.layers[1:]) and simd in (1, 2, 4), case.describe()
 
 
 def test_configs_cover_every_axis(drawn):
@@ -62,6 +64,8 @@ def test_configs_cover_every_axis(drawn):
     assert len(values(lambda c: c.mgd.tau_theta)) >= 4 and len(values(lambda c: c.mgd.tau_x)) >= 3
     assert len(values(lambda c: c.mgd.tau_p)) >= 3
     assert len(values(lambda c: c.hardware.lanes if c.hardware.style == "folded" else None)) >= 4
+    assert values(lambda c: fold(c.network.layers, c.hardware.lanes)[1] if c.hardware.style == "folded"
+                  else 1) >= {1, 2}  # P above the widest layer too
     assert len(values(lambda c: (c.fixed.theta, c.fixed.activation, c.fixed.cost))) >= N - 2
     assert len(values(lambda c: c.task.parity_bits if c.task.dataset == "parity" else 2)) >= 3
     assert values(lambda c: c.fixed.cost_noise_bits > 0) == {True, False}

@@ -26,16 +26,18 @@ Forward passes:
 - 0: θ (and the LFSR states) at the item's address, the input word (sample ROM for layer 0, activation
   memory otherwise) are read (node mode: θ at stage 1).
 - 1 (:data:`RAM_REG`): the words are registered.
-- 2 (:data:`SELECT`): the broadcast input ``a_i`` is selected from its word (``2**A_f`` for the bias) and,
+- 2 (:data:`SELECT`): the item's SIMD broadcast inputs ``a_i`` are selected from its word (the slice
+  ``index mod PE``; ``2**A_f`` for the bias, 0 for the idle slots after it in a row's last item) and,
   in weight mode, the lane operands formed (``w' = θ + s·2**(T_f−k_p)`` exact in a perturbed pass, ``θ``
   otherwise), into the MAC's operand registers (node mode: the θ word's own register, at stage 3, is the
   operand); 3: products registered.
-- 4 (:data:`ACCUMULATE`): the accumulators add the product; a group's first item restarts the sum at the
+- 4 (:data:`ACCUMULATE`): each of the PE accumulators adds its SIMD products (an adder tree, in this
+  cycle); a group's first item restarts the sum at the
   node perturbation (node mode's perturbed pass; exact, the spec adds it after the exact MAC) or 0; node
   mode's perturbed first layer loads the baseline's pre-activation (``z_mem``) instead.
-- 5 (:data:`NEURON`, after a group's last item): activation of the group's P neurons, written to the
-  activation memory (one word) or, for the output layer, into the cost unit; in a node-mode baseline pass
-  the first layer's pre-activations are written to ``z_mem``.
+- 5 (:data:`NEURON`, after a group's last item): activation of the group's PE neurons, written to the
+  activation memory (one slice of a P-lane word, lane-enabled) or, for the output layer, into the cost
+  unit; in a node-mode baseline pass the first layer's pre-activations are written to ``z_mem``.
 - 5 + :data:`rtl.folded.cost.COST_LATENCY` = 10: the pass's cost is registered as C0 (baseline) or C
   (perturbed); 11: ``Ĉ = C − C0`` registered.
 
@@ -45,9 +47,10 @@ Correlate sweep (one parameter word per item, every layer in address order):
 
 - 0-2: the input ``a_i`` of the parameter's row, as in a forward pass (baseline activations), then held in
   registers to stage 6.
-- 6 (:data:`CORR_MULTIPLY`): node mode: ``Ĉ·a_i`` on the one shared multiplier (the product is the same
-  for every lane; a lane's sign only picks ``round_R(±Ĉ·a_i, A_f)``); G, M and the LFSR states are read at
-  the item's address (θ two clocks later, at 8, when it is needed two clocks later too).
+- 6 (:data:`CORR_MULTIPLY`): node mode: ``Ĉ·a_i`` on SIMD shared multipliers, one per input slot (the
+  product is the same for every neuron; a lane's sign only picks ``round_R(±Ĉ·a_i, A_f)``); G, M and the
+  LFSR states are read at the item's address (θ two clocks later, at 8, when it is needed two clocks later
+  too).
 - 7: both rounded terms and the words are registered (weight mode's terms are ``±Ĉ``).
 - 8 (:data:`CORR_LANES`): ``G + term`` (:class:`~rtl.folded.correlate.CorrelateLanes`); the advanced LFSR
   states are written; 9: G is written (0 on an update), ``v = round_R(G, k_η)``; 10: M; 11: θ; 12: θ/M
@@ -61,8 +64,10 @@ the next step reads θ or the host reads the status.
 Why this shape: one address counter for every bank and a broadcast input keep the lanes identical and the
 memories plain (one read port and one write port each, synchronous read: DP16KD/EBR friendly). The
 node-mode perturbed pass reuses the baseline's first-layer pre-activations (the spec adds the node
-perturbation after the exact MAC), so its first layer costs ``⌈n_1/P⌉`` cycles instead of
-``⌈n_1/P⌉·(n_0+1)``. The node-mode correlation ``s_j·Ĉ·a_i`` needs one product a clock, not P.
+perturbation after the exact MAC), so its first layer costs ``⌈n_1/PE⌉`` cycles instead of
+``⌈n_1/PE⌉·⌈(n_0+1)/SIMD⌉``. The node-mode correlation ``s_j·Ĉ·a_i`` needs SIMD products a clock, not P.
+P above the widest layer folds as PE × SIMD (:func:`golden_model.schedule.fold`; the memory map in
+:mod:`rtl.folded.layout`): PE neurons at a time, SIMD inputs each, so no lane idles for want of neurons.
 
 Memories (``amaranth.lib.memory.Memory``, synchronous read, one read and one write port each; block RAM
 (``ram_style = "block"``) when deeper than :data:`BLOCK_DEPTH` words, flip-flops when at most
@@ -95,11 +100,13 @@ reads a stored G: the sweep's G input is the constant 0, ``rd.grad`` reads 0 and
 digest of zeros, 0. The pipeline and the cycle count are the same; only the memory (``P·W_G`` bits a word)
 and its read register go.
 
-Multipliers: P forward lanes, ``min(P, n_L)`` cost squares (mse), one correlation product (node mode).
+Multipliers: P forward lanes, ``min(PE, n_L)`` cost squares (mse), SIMD correlation products (node mode).
 
 Readback: ``rd.index`` (canonical index ``k``) → the index map's ROM at ``k >> s`` (the chunk's entry
-``a0, l0, r, b, l1``; 1 edge; ``off = k mod 2**s`` registered beside it), registered (1 edge) → ``off < r``,
-``address = (a0 or b) + off``, ``lane = l0 or l1`` (:meth:`~rtl.folded.layout.IndexMap.lookup`), registered
+``a0, l0, r, b, l1`` and, with SIMD > 1, ``d0, d1``; 1 edge; ``off = k mod 2**s`` registered beside it),
+registered (1 edge) → ``off < r``, ``u = off + (d0 or d1)``, ``address = (a0 or b) + (u >> log2 SIMD)``,
+``lane = (l0 or l1) + (u mod SIMD)`` (:meth:`~rtl.folded.layout.IndexMap.lookup`; SIMD = 1: ``address =
+(a0 or b) + off``), registered
 (1 edge) → the θ/G/M memories' read ports (1 edge), registered (1 edge) → lane multiplexer:
 :attr:`FoldedCore.readback_latency` = 5, pipelined (a new index every clock). Only while not busy (the read
 ports belong to the datapath while a step runs); an index ``>= n_params`` reads nothing defined.
@@ -149,7 +156,7 @@ from golden_model.digest import DIGEST_BITS, digest
 from golden_model.faults import NOISE_LFSR_WIDTH, update_lane_seeds
 from golden_model.fixed_network import FixedSpec
 from golden_model.lfsr import lane_seeds, taps_mask
-from golden_model.schedule import folded_cycles
+from golden_model.schedule import fold, folded_cycles
 from rtl._validate import rejecting
 from rtl.arith import round_shift, tree_sum
 from rtl.contract import (
@@ -254,14 +261,14 @@ def _plan(spec: FixedSpec, lanes: int, n_samples: int, x_code: SampleCode, t_cod
     """The multipliers and memories of a folded core of ``spec`` at ``lanes``
     (:meth:`FoldedCore.resources`)."""
     s, lo = spec, FoldedLayout(tuple(spec.layers), lanes)
-    P, node = lo.lanes, spec.perturbation == "node"
+    P, PE, node = lo.lanes, lo.pe, spec.perturbation == "node"
     wa = s.act.width
     a_bits = _signed_width(wa + 1, s.act.signed)
     mults = [MultiplierUse("forward MAC lanes (w'·a)", P, s.theta.width + (0 if node else 1), a_bits)]
     if s.cost_kind == "mse":
         mults.append(MultiplierUse("cost squares ((y − t)²)", lo.cost_lanes, wa + 2, wa + 2))
     if node:
-        mults.append(MultiplierUse("correlation product (Ĉ·a)", 1, s.cost_fmt.width + 1, a_bits))
+        mults.append(MultiplierUse("correlation product (Ĉ·a)", lo.simd, s.cost_fmt.width + 1, a_bits))
 
     def mem(name: str, width: int, depth: int, init: bool = False, samples: bool = False,
             banks: int = 1, spram: bool = False) -> MemoryUse:
@@ -283,7 +290,7 @@ def _plan(spec: FixedSpec, lanes: int, n_samples: int, x_code: SampleCode, t_cod
     if lo.act_region:
         mems.append(mem("act_mem", P * wa, 2 * lo.act_region))
     if node:
-        mems.append(mem("z_mem", P * s.widths()["z"], lo.groups[0]))
+        mems.append(mem("z_mem", PE * s.widths()["z"], lo.groups[0]))
     x_depth, rom = n_samples * lo.in_words[0], samples == "rom"
     x_name, t_name, bank = ("x_rom", "t_rom", X_BANK) if rom else ("x_store", "t_store", STORE_BANK)
     mems += [mem(x_name, P * x_code.width, x_depth, rom, True, banks=-(-x_depth // bank), spram=not rom),
@@ -311,7 +318,8 @@ class FoldedCore(MGDCoreBase):
         The training set in the activation format: the sample ROMs' contents, or (``samples = "stream"``)
         the generation-time training set that fixes the sample codes and count of the data loaded later.
     lanes : int
-        P, MAC lanes (``hardware.lanes``; :meth:`check` refuses more than the widest layer's neurons).
+        P, MAC lanes (``hardware.lanes``): PE × SIMD (:func:`golden_model.schedule.fold`; :meth:`check`
+        refuses a P it cannot split).
     verify : bool
         Add the ``digest`` port.
     training_set : str, optional
@@ -328,7 +336,7 @@ class FoldedCore(MGDCoreBase):
         :attr:`readback_latency` = 5 clock edges later, one index a clock, while ``status.busy`` is low.
     load, load_restart, loaded
         ``samples = "stream"`` only: the sample-load ports (:func:`rtl.contract.load_ports`), beats of
-        ``max(P·x bits, min(P, n_L)·t bits)`` (one stored word each), :attr:`load_beats` of them.
+        ``max(P·x bits, min(PE, n_L)·t bits)`` (one stored word each), :attr:`load_beats` of them.
     layout : FoldedLayout
         The memory map.
 
@@ -377,18 +385,20 @@ class FoldedCore(MGDCoreBase):
     def check(config: MGDConfig, spec: FixedSpec) -> None:
         """What only this style refuses.
 
-        - ``hardware.lanes`` above the widest layer's neuron count: lanes compute the neurons of one layer in
-          parallel, so a lane beyond the widest layer would never work (a multiplier and memory width for
-          nothing);
+        - a ``hardware.lanes`` P the fold cannot use (:func:`golden_model.schedule.fold`): above the widest
+          layer's neuron count, P must split into PE × SIMD with PE at most that count and SIMD a power of
+          two no larger than the longest row needs (a lane that would never work is a multiplier and memory
+          width for nothing);
         - a parameter memory deeper than :data:`MAX_DEPTH` words.
         The sign bank's lane spacing (weight mode: one lane per parameter) is :func:`rtl.spec.hardware_spec`'s
         check, made before this one.
         """
         lanes, layers = config.hardware.lanes, list(spec.layers)
-        widest = max(layers[1:])
-        if lanes > widest:
-            fail("hardware.lanes", f"at most {widest} for the folded core on layers {layers} (its lanes "
-                 f"compute the neurons of one layer in parallel; the widest layer has {widest})", lanes)
+        try:
+            fold(layers, lanes)
+        except ValueError as e:
+            fail("hardware.lanes", f"{e}, for the folded core on layers {layers} (lanes compute PE neurons "
+                 f"of one layer at once, SIMD inputs each)", lanes)
         depth = FoldedLayout(tuple(layers), lanes).depth
         if depth > MAX_DEPTH:
             fail("network.layers", f"a network whose parameter memory is at most {MAX_DEPTH} words deep "
@@ -416,10 +426,10 @@ class FoldedCore(MGDCoreBase):
 
     def _store_words(self, x: np.ndarray, t: np.ndarray) -> tuple[list[int], list[int]]:
         """The words of the x and t stores for the training set ``x``, ``t``, address order (coded by the
-        core's sample codes: ``P`` inputs, ``min(P, n_L)`` targets a word)."""
+        core's sample codes: ``P`` inputs, ``min(PE, n_L)`` targets a word)."""
         lo, xc, tc = self._layout, self._x_code, self._t_code
-        return ([w for row in x for w in lo.vector_words(xc.encode(row), xc.width)],
-                [w for row in t for w in lo.vector_words(tc.encode(row), tc.width, lo.cost_lanes)])
+        return ([w for row in x for w in lo.input_words(xc.encode(row), xc.width)],
+                [w for row in t for w in lo.target_words(tc.encode(row), tc.width)])
 
     def sample_words(self, x: np.ndarray, t: np.ndarray) -> list[int]:
         """The :attr:`load_beats` words of a streamed store for the training set ``x``, ``t`` (activation
@@ -464,7 +474,8 @@ class FoldedCore(MGDCoreBase):
         lo, s = self._layout, self._spec
         res = self.resources()
         bits = {mem.name: mem.bits for mem in res.memories}
-        return {**super().describe(), "lanes": lo.lanes, "sign_lanes": s.n_lanes, "depth": lo.depth,
+        return {**super().describe(), "lanes": lo.lanes, "pe": lo.pe, "simd": lo.simd,
+                "sign_lanes": s.n_lanes, "depth": lo.depth,
                 "groups": list(lo.groups), "multipliers": sum(u.count for u in res.multipliers),
                 "sample_code": {k: {"shift": c.shift, "width": c.width, "signed": c.signed}
                                 for k, c in (("x", self._x_code), ("t", self._t_code))},
@@ -478,6 +489,7 @@ class FoldedCore(MGDCoreBase):
         m = Module()
         s, lo = self._spec, self._layout
         P, L = lo.lanes, lo.n_layers
+        PE, S, kS = lo.pe, lo.simd, lo.simd_bits
         node = s.perturbation == "node"
         wt, wg, wa, wz = s.theta.width, s.grad_width, s.act.width, s.widths()["z"]
         wm = s.momentum_width if s.k_m else 1
@@ -559,12 +571,25 @@ class FoldedCore(MGDCoreBase):
         def forward(k: int):
             return s_[k]["valid"] & (s_[k]["phase"] != CORR)
 
-        def mask_of(layer, group):
-            """Lanes holding a neuron/parameter in ``group`` of ``layer``."""
-            full = (1 << P) - 1
-            last = Array(Const(lo.last_mask(k), P) for k in range(L))
+        def neuron_mask(layer, group):
+            """The PE neuron lanes holding a neuron in ``group`` of ``layer``."""
+            full = (1 << PE) - 1
+            last = Array(Const(lo.last_mask(k), PE) for k in range(L))
             last_group = Array(Const(g - 1, index_bits(max(2, max(lo.groups)))) for g in lo.groups)
             return Mux(group == last_group[layer], last[layer], full)
+
+        tails = Array(Const(lo.tail_mask(k), P) for k in range(L))
+
+        def param_mask(stage: dict):
+            """The P lanes of ``stage``'s item holding a parameter: its neurons' SIMD lanes, less the idle
+            slots after the bias in a row's last item (:meth:`FoldedLayout.tail_mask`)."""
+            nm = neuron_mask(stage["layer"], stage["group"])
+            tail = Mux(stage["bias"], tails[stage["layer"]], (1 << P) - 1)
+            return Cat(*(nm[q // S] for q in range(P))) & tail
+
+        def per_lane(bits) -> Value:
+            """A PE-bit neuron vector as P lane bits (each neuron's SIMD lanes)."""
+            return bits if S == 1 else Cat(*(bits[q // S] for q in range(P)))
 
         def registered(value, name: str) -> Signal:
             reg = Signal(Value.cast(value).shape(), name=name)
@@ -578,8 +603,10 @@ class FoldedCore(MGDCoreBase):
         rb_off = registered(registered(self.rd.index[:imap.shift], "rb_off1"), "rb_off2")  # beside rb_row
         entry = {name: rb_row[lsb:lsb + w] for name, (lsb, w) in imap.fields.items()}
         rb_first = rb_off < entry["r"]  # off in the chunk's first row
-        rb_addr = registered((Mux(rb_first, entry["a0"], entry["b"]) + rb_off)[:imap.addr_bits], "rb_addr")
-        rb_lane = registered(Mux(rb_first, entry["l0"], entry["l1"]), "rb_lane")
+        rb_u = rb_off + Mux(rb_first, entry["d0"], entry["d1"]) if kS else rb_off  # the slot carried in
+        rb_addr = registered((Mux(rb_first, entry["a0"], entry["b"]) + (rb_u >> kS))[:imap.addr_bits],
+                             "rb_addr")
+        rb_lane = registered(Mux(rb_first, entry["l0"], entry["l1"]) + (rb_u[:kS] if kS else 0), "rb_lane")
         rb_lane_d = registered(registered(rb_lane, "rb_lane_d1"), "rb_lane_d2")
 
         # ---- stage 0: reads (forward: parameters and input; correlate: input now, parameters at
@@ -642,26 +669,30 @@ class FoldedCore(MGDCoreBase):
             words = []
             for layer, (g_count, off) in enumerate(zip(lo.groups, s.layout.neuron_offsets())):
                 for g in range(g_count):
-                    bits = [bank.signs[off + g * P + p] if g * P + p < lo.n_out[layer] else Const(0, 1)
-                            for p in range(P)]
+                    bits = [bank.signs[off + g * PE + p] if g * PE + p < lo.n_out[layer] else Const(0, 1)
+                            for p in range(PE)]
                     words.append(Cat(*bits))
             group_base = Array(Const(v, index_bits(max(2, lo.n_groups))) for v in lo.group_base)
 
             def group_signs(stage: dict):
                 return _lane_mux(words, group_base[stage["layer"]] + stage["group"])
 
-        # ---- stage SELECT: the broadcast input and the lane operands, into the MAC ---------------------
+        # ---- stage SELECT: the SIMD broadcast inputs and the lane operands, into the MAC ----------------
         s2 = s_[SELECT]
         one = 1 << s.A_f
         a_shape = signed(wa + 1) if a_sig else unsigned(wa + 1)
-        a = Signal(a_shape)
         x_lanes = [v << xc.shift for v in elements(x_w, P, xc.width, xc.signed)]
-        x_in = _lane_mux(x_lanes, s2["lane"])
-        if act_w is not None:
-            act_in = _lane_mux(elements(act_w, P, wa, a_sig), s2["lane"])
-            m.d.comb += a.eq(Mux(s2["bias"], one, Mux(s2["layer"] == 0, x_in, act_in)))
-        else:
-            m.d.comb += a.eq(Mux(s2["bias"], one, x_in))
+        act_lanes = elements(act_w, P, wa, a_sig) if act_w is not None else None
+        a_slots = []
+        for k in range(S):  # slot k of the item: lane k of its slice of the input word; the bias, or idle
+            a = Signal(a_shape, name="a" if S == 1 else f"a{k}")
+            x_in = _lane_mux(x_lanes[k::S], s2["lane"])
+            value = x_in if act_lanes is None else Mux(s2["layer"] == 0, x_in, _lane_mux(act_lanes[k::S],
+                                                                                          s2["lane"]))
+            is_bias = Array(Const(int(k == t - 1), 1) for t in lo.tail)[s2["layer"]]
+            is_idle = Array(Const(int(k >= t), 1) for t in lo.tail)[s2["layer"]]
+            m.d.comb += a.eq(Mux(s2["bias"] & is_bias, one, Mux(s2["bias"] & is_idle, 0, value)))
+            a_slots.append(a)
         op_width = wt if node else wt + 1
         ops = [Signal(signed(op_width), name=f"op{p}") for p in range(P)]
         if node:  # the θ word's register, at SELECT + 1 (read at stage 1)
@@ -674,9 +705,9 @@ class FoldedCore(MGDCoreBase):
                 m.d.comb += ops[p].eq(thetas[p] + Mux(perturb2, Mux(lfsr_states[p][0], -amp, amp), 0))
         amp_n = s.node_amplitude if node else 0
         init_width = max(1, amp_n.bit_length() + 1)
-        m.submodules.mac = mac = MACLanes(lanes=P, op_width=op_width, a_shape=a_shape, z_width=wz,
+        m.submodules.mac = mac = MACLanes(lanes=P, simd=S, op_width=op_width, a_shape=a_shape, z_width=wz,
                                           init_width=init_width, op_registered=node)
-        m.d.comb += [mac.op.eq(pack(ops)), mac.a.eq(a)]
+        m.d.comb += [mac.op.eq(pack(ops)), mac.a.eq(pack(a_slots))]
 
         # ---- stage ACCUMULATE: sums (restarted at the node perturbation), or the shared pre-activations --
         s4 = s_[ACCUMULATE]
@@ -691,19 +722,22 @@ class FoldedCore(MGDCoreBase):
             pert_signs = registered(group_signs(s3), "pert_signs")
             pert_on = registered(s3["phase"] == PERT, "pert_on")
             m.d.comb += mac.init.eq(pack([Mux(pert_on, Mux(pert_signs[p], -amp_n, amp_n), 0)
-                                          for p in range(P)]))
+                                          for p in range(PE)]))
         m.d.comb += [mac.en.eq(forward(ACCUMULATE)), mac.first.eq(s4["first"]), mac.load.eq(s4["skip"])]
 
         # ---- stage NEURON: a group's neurons -------------------------------------------------------------
         s5 = s_[NEURON]
         group_done = forward(NEURON) & s5["last"]
-        m.submodules.neurons = nl = NeuronLanes(spec=s, lanes=P, z_width=wz)
+        m.submodules.neurons = nl = NeuronLanes(spec=s, lanes=PE, z_width=wz)
         m.d.comb += nl.z.eq(mac.z)
-        if act_mem is not None:
-            act_wr = act_mem.write_port()
+        if act_mem is not None:  # group g's PE outputs: slice g mod SIMD of word g // SIMD (lane-enabled)
+            act_wr = act_mem.write_port(granularity=PE * wa) if S > 1 else act_mem.write_port()
+            write_act = group_done & (s5["layer"] != L - 1)
             m.d.comb += [act_wr.addr.eq(Mux(s5["phase"] == PERT, lo.act_region, 0)
-                                        + act_base[s5["layer"] + 1] + s5["group"]),
-                         act_wr.data.eq(nl.y), act_wr.en.eq(group_done & (s5["layer"] != L - 1))]
+                                        + act_base[s5["layer"] + 1] + (s5["group"] >> kS)),
+                         act_wr.data.eq(Cat(*([nl.y] * S))),
+                         act_wr.en.eq(Cat(*(write_act & (s5["group"][:kS] == k) for k in range(S))) if S > 1
+                                      else write_act)]
         if z_mem is not None:
             z_wr = z_mem.write_port()
             m.d.comb += [z_wr.addr.eq(s5["group"]), z_wr.data.eq(mac.z),
@@ -722,7 +756,7 @@ class FoldedCore(MGDCoreBase):
         m.d.comb += [cu.valid.eq(group_done & (s5["layer"] == L - 1)), cu.first.eq(s5["group"] == 0),
                      cu.final.eq(s5["group"] == lo.groups[-1] - 1), cu.tag.eq(s5["phase"] == PERT),
                      cu.y.eq(nl.y[:nc * wa]), cu.t.eq(pack(t_vals)),
-                     cu.mask.eq(mask_of(s5["layer"], s5["group"])[:nc])]
+                     cu.mask.eq(neuron_mask(s5["layer"], s5["group"])[:nc])]
 
         # ---- the pass's cost (stage NEURON + COST_LATENCY), then Ĉ -----------------------------------------
         c0, c_reg = Signal(unsigned(s.cost_fmt.width)), Signal(unsigned(s.cost_fmt.width))
@@ -739,28 +773,39 @@ class FoldedCore(MGDCoreBase):
         c_hat = registered(c_reg - c0, "c_hat")
 
         # ---- correlate sweep: the terms (stage CORR_MULTIPLY, registered at + 1) --------------------------
-        if node:  # one product Ĉ·a_i for every lane; a lane's sign picks round_R(±Ĉ·a_i, A_f)
-            a_c = a
-            for k in range(SELECT, CORR_MULTIPLY):
-                a_c = registered(a_c, f"corr_a{k}")
-            c_prod = registered(c_hat * a_c, "corr_prod")
-            term_pos = registered(round_shift(c_prod, s.A_f, s.rounding), "term_pos")
-            term_neg = registered(round_shift(-c_prod, s.A_f, s.rounding), "term_neg")
+        if node:  # one product Ĉ·a_i per input slot for every lane; a lane's sign picks round_R(±Ĉ·a_i, A_f)
+            pos, neg = [], []
+            for j, a_c in enumerate(a_slots):
+                sfx = "" if S == 1 else str(j)
+                for k in range(SELECT, CORR_MULTIPLY):
+                    a_c = registered(a_c, f"corr_a{k}{'_' + sfx if sfx else ''}")
+                c_prod = registered(c_hat * a_c, f"corr_prod{sfx}")
+                pos.append(registered(round_shift(c_prod, s.A_f, s.rounding), f"term_pos{sfx}"))
+                neg.append(registered(round_shift(-c_prod, s.A_f, s.rounding), f"term_neg{sfx}"))
         else:  # s·Ĉ
-            term_pos = registered(registered(c_hat, "c_hat_d"), "term_pos")
-            term_neg = registered(-registered(c_hat, "c_hat_dn"), "term_neg")
-        term_width = max(len(term_pos), len(term_neg)) + 1
+            pos = [registered(registered(c_hat, "c_hat_d"), "term_pos")]
+            neg = [registered(-registered(c_hat, "c_hat_dn"), "term_neg")]
+        term_width = max(len(v) for v in pos + neg) + 1
+
+        def terms(values: list) -> Value:
+            """The slots, each sign-extended to ``term_width``, flat."""
+            out = []
+            for v in values:
+                wide = Signal(signed(term_width), name=f"{v.name}_x")
+                m.d.comb += wide.eq(v)
+                out.append(wide)
+            return pack(out)
 
         # ---- stage CORR_LANES: read-modify-write of G, θ, M ----------------------------------------------
         s8 = s_[CORR_LANES]
-        m.submodules.correlate = cl = CorrelateLanes(spec=s, lanes=P, term_width=term_width)
+        m.submodules.correlate = cl = CorrelateLanes(spec=s, lanes=P, term_width=term_width, slots=len(pos))
         if node:
-            signs8 = registered(group_signs(s_[CORR_LANES - 1]), "corr_signs")
+            signs8 = per_lane(registered(group_signs(s_[CORR_LANES - 1]), "corr_signs"))
         else:
             signs8 = Cat(*(st[0] for st in lfsr_states))
-        m.d.comb += [cl.g.eq(g_w), cl.theta.eq(theta_w), cl.signs.eq(signs8), cl.term_pos.eq(term_pos),
-                     cl.term_neg.eq(term_neg), cl.update.eq(s8["update"]),
-                     cl.mask.eq(Mux(corr(CORR_LANES), mask_of(s8["layer"], s8["group"]), 0))]
+        m.d.comb += [cl.g.eq(g_w), cl.theta.eq(theta_w), cl.signs.eq(signs8), cl.term_pos.eq(terms(pos)),
+                     cl.term_neg.eq(terms(neg)), cl.update.eq(s8["update"]),
+                     cl.mask.eq(Mux(corr(CORR_LANES), param_mask(s8), 0))]
         if m_w is not None:
             m.d.comb += cl.momentum.eq(m_w)
         if s.stuck:  # the stuck mask, a ROM word per address, read a stage early
@@ -814,7 +859,7 @@ class FoldedCore(MGDCoreBase):
             m.d.comb += self.rd.momentum.eq(_lane_mux(elements(m_w, P, wm, True), rb_lane_d))
 
         if self.verify:
-            self._digests(m, s_g, s_t, write_g if g_mem is not None else None, write_theta, cl, mask_of)
+            self._digests(m, s_g, s_t, write_g if g_mem is not None else None, write_theta, cl, param_mask)
         return m
 
     def _load_control(self, m: Module, seq: Sequencer) -> tuple:
@@ -849,18 +894,19 @@ class FoldedCore(MGDCoreBase):
         m.d.sync += ready.eq(~seq.busy & ~ctrl.start & ~full_next)
         return ctrl, write, loaded
 
-    def _digests(self, m: Module, s_g: dict, s_t: dict, write_g, write_theta, cl, mask_of) -> None:
+    def _digests(self, m: Module, s_g: dict, s_t: dict, write_g, write_theta, cl, param_mask) -> None:
         """Verification only: the three digest registers, kept exact at every write (module docstring).
         ``write_g`` None: no G memory, G is always 0 and so is its digest."""
         s, lo = self._spec, self._layout
-        P = lo.lanes
+        P, PE, S = lo.lanes, lo.pe, lo.simd
         offsets = s.layout.param_offsets()
         offset = Array(Const(v, index_bits(max(2, s.layout.n_params + 1))) for v in offsets)
         rows = Array(Const(v, index_bits(max(2, max(lo.rows) + 1))) for v in lo.rows)
 
-        def weights(st: dict) -> list:
-            return [2 * (offset[st["layer"]] + (st["group"] * P + p) * rows[st["layer"]] + st["index"]) + 1
-                    for p in range(P)]
+        def weights(st: dict) -> list:  # lane q = (neuron q // SIMD, input st.index·SIMD + q mod SIMD)
+            return [2 * (offset[st["layer"]] + (st["group"] * PE + q // S) * rows[st["layer"]]
+                         + st["index"] * S + q % S) + 1
+                    for q in range(P)]
 
         wm = s.momentum_width if s.k_m else 1
         files = [("theta", s.theta.width, cl.theta_old, cl.theta_next, write_theta, s_t,
@@ -875,7 +921,7 @@ class FoldedCore(MGDCoreBase):
             reg = Signal(DIGEST_BITS, init=init, name=f"digest_{name}")
             olds = elements(old, P, width, False)
             news = elements(new, P, width, False)
-            mask, w = mask_of(st["layer"], st["group"]), weights(st)
+            mask, w = param_mask(st), weights(st)
             terms = []
             for p in range(P):  # (2i + 1)·(new − old) mod 2**32: sign-extended to 32 bits, then truncated
                 term = Signal(DIGEST_BITS, name=f"digest_{name}_term{p}")

@@ -8,7 +8,7 @@ stage each, for M and θ), the same the spatial style's :class:`rtl.spatial.corr
 
 from __future__ import annotations
 
-from amaranth import Cat, Module, Mux, Signal, Value, signed
+from amaranth import Cat, Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -33,10 +33,11 @@ class CorrelateLanes(wiring.Component):
     """For P parameters at once: ``G ← sat_O(G + term_p)``; on ``update`` also θ (and M) from that G, and
     ``G ← 0``.
 
-    ``term_p`` is ``term_neg`` where lane ``p``'s sign bit is 1, else ``term_pos``: the core passes
-    ``(Ĉ, −Ĉ)`` in weight mode (``s_p·Ĉ``, the lane's LFSR sign) and ``(round_R(Ĉ·a_i, A_f),
-    round_R(−Ĉ·a_i, A_f))`` in node mode (``round_R(s_j·Ĉ·a_i, A_f)``, exactly the spec's term for either
-    sign; ``a = 2**A_f`` for a bias makes it ``s_j·Ĉ``).
+    ``term_p`` is slot ``p mod slots`` of ``term_neg`` where lane ``p``'s sign bit is 1, else of
+    ``term_pos``: the core passes one slot ``(Ĉ, −Ĉ)`` in weight mode (``s_p·Ĉ``, the lane's LFSR sign) and,
+    in node mode, SIMD slots ``(round_R(Ĉ·a_i, A_f), round_R(−Ĉ·a_i, A_f))``, one per input of the item
+    (``round_R(s_j·Ĉ·a_i, A_f)``, exactly the spec's term for either sign; ``a = 2**A_f`` for a bias makes
+    it ``s_j·Ĉ``).
 
     Pipeline (the G and M words and the terms presented in cycle c, the θ word in c + :data:`THETA_IN` = c+2),
     one carry chain and its narrowing a stage:
@@ -55,7 +56,9 @@ class CorrelateLanes(wiring.Component):
     spec : FixedSpec
     lanes : int
     term_width : int
-        Width of the signed ``term_pos``/``term_neg``.
+        Width of each signed ``term_pos``/``term_neg`` slot.
+    slots : int
+        Term slots (default 1; a divisor of ``lanes``).
 
     Attributes
     ----------
@@ -65,8 +68,8 @@ class CorrelateLanes(wiring.Component):
         Cycle c+2: the θ word read.
     signs : In(P)
         Cycle c: the lanes' sign bits (1 = ``-``).
-    term_pos, term_neg : In(signed(term_width))
-        Cycle c: the G term for a ``+`` and a ``-`` lane.
+    term_pos, term_neg : In(slots · term_width)
+        Cycle c: the G terms for a ``+`` and a ``-`` lane, flat (slot ``k`` in bits ``[k·term_width, ..)``).
     update : In(1)
         Cycle c: this sweep ends an update block (``(n + 1) % τ_θ == 0``).
     mask : In(P)
@@ -89,17 +92,20 @@ class CorrelateLanes(wiring.Component):
     pipeline registers (about ``P·(3 W_G + 3 W_θ + 5 W_M)`` flip-flops) and an event counter tree.
     """
 
-    def __init__(self, *, spec: FixedSpec, lanes: int, term_width: int) -> None:
+    def __init__(self, *, spec: FixedSpec, lanes: int, term_width: int, slots: int = 1) -> None:
         with rejecting(self):
             if not isinstance(spec, FixedSpec):
                 raise TypeError(f"CorrelateLanes spec must be a FixedSpec, not {spec!r}")
-            self._spec, self._lanes, self._term_width = spec, lanes, term_width
+            if not isinstance(slots, int) or isinstance(slots, bool) or slots < 1 or lanes % slots:
+                raise ValueError(f"CorrelateLanes slots must be a positive divisor of lanes ({lanes}), "
+                                 f"not {slots!r}")
+            self._spec, self._lanes, self._term_width, self._slots = spec, lanes, term_width, slots
         wm = spec.momentum_width if spec.k_m else 1
         P = lanes
         wg, wt = flat_width(P, spec.grad_width), flat_width(P, spec.theta.width)
         super().__init__({
             "g": In(wg), "theta": In(wt), "momentum": In(flat_width(P, wm)), "signs": In(max(1, P)),
-            "term_pos": In(signed(term_width)), "term_neg": In(signed(term_width)),
+            "term_pos": In(flat_width(slots, term_width)), "term_neg": In(flat_width(slots, term_width)),
             "update": In(1), "mask": In(max(1, P)), "stuck": In(max(1, P)),
             "noise": In(flat_width(P, self.noise_width(spec))),
             "g_write": Out(wg), "g_old": Out(wg), "theta_next": Out(wt), "theta_old": Out(wt),
@@ -143,8 +149,11 @@ class CorrelateLanes(wiring.Component):
 
         # c: G + term
         g_next, g_ev = [], []
+        k = self._slots
+        pos = elements(self.term_pos, k, self._term_width, True)
+        neg = elements(self.term_neg, k, self._term_width, True)
         for p, g in enumerate(elements(self.g, P, wg, True)):
-            total, event = accumulate(g, Mux(self.signs[p], self.term_neg, self.term_pos), s)
+            total, event = accumulate(g, Mux(self.signs[p], neg[p % k], pos[p % k]), s)
             g_next.append(reg(total, f"g_next{p}"))
             g_ev.append(event)
         g_ev_d = delayed(Cat(*g_ev), 3, "g_event_d")

@@ -7,23 +7,30 @@ code use it to find a parameter in the banks.
 
 Folding
 -------
-Layer ``l`` (``n_in`` inputs, ``n_out`` neurons, a row of ``n_in + 1`` parameters per neuron: weights then
-bias) is computed by ``P`` lanes, lane ``p`` holding the neurons ``j`` with ``j mod P = p``: the ``n_out``
-neurons fall into ``⌈n_out / P⌉`` *groups* of P (the last one partly idle). Every parameter register file
-(θ, G, M, the weight-mode LFSR lane states) is one memory whose word holds P lanes (lane ``p`` in bits
-``[p·W, (p+1)·W)``: P banks side by side, one address for all of them), addressed
+The core's ``P`` lanes are ``PE × SIMD`` (:func:`golden_model.schedule.fold`: SIMD = 1, PE = P whenever P
+fits the widest layer; else SIMD the smallest power of two that brings PE down to it). Layer ``l``
+(``n_in`` inputs, ``n_out`` neurons, a row of ``n_in + 1`` parameters per neuron: weights then bias) is
+computed PE neurons at a time, ``pe = j mod PE`` holding the neurons ``j`` with that remainder: the ``n_out``
+neurons fall into ``⌈n_out / PE⌉`` *groups* (the last one partly idle); a group's row is consumed SIMD
+inputs a clock, in ``⌈(n_in + 1) / SIMD⌉`` *items* (the last one holds the bias and, when SIMD does not
+divide ``n_in + 1``, idle slots). Every parameter register file (θ, G, M, the weight-mode LFSR lane states)
+is one memory whose word holds P lanes (lane ``q`` in bits ``[q·W, (q+1)·W)``: P banks side by side, one
+address for all of them), lane ``q = pe·SIMD + slot``, addressed
 
-    addr(l, j, i) = param_base[l] + (j // P) · (n_in + 1) + i,   lane = j mod P,
+    addr(l, j, i) = param_base[l] + (j // PE) · items_l + i // SIMD,   lane = (j mod PE) · SIMD + i mod SIMD,
 
 so a pass over the parameters in address order is the canonical order of each group's rows, and one
-address counter drives every bank. ``depth = Σ_l ⌈n_out / P⌉ · (n_in + 1)`` words (FINN's weight-memory
-depth with PE = P, SIMD = 1).
+address counter drives every bank. ``depth = Σ_l ⌈n_out / PE⌉ · ⌈(n_in + 1) / SIMD⌉`` words (FINN's
+weight-memory depth). With SIMD = 1 this is ``addr = param_base[l] + (j // P)·(n_in + 1) + i``,
+``lane = j mod P``.
 
-Activations are stored the same way: the P outputs of a group are one word, so layer ``l``'s input
-``i`` is lane ``i mod P`` of word ``i // P`` of that layer's input block. The sample ROM (or the streamed
-sample store, the same words) holds every training input as ``⌈n_0 / P⌉`` such words and every target as
-``⌈n_L / P⌉`` words of :attr:`FoldedLayout.cost_lanes` lanes (``min(P, n_L)``: with ``n_L <= P`` lanes
-``n_L .. P-1`` of the output layer never hold a neuron, so neither the target ROM nor the cost unit has them).
+Activations are stored in words of P lanes: layer ``l``'s input ``i`` is lane ``i mod P`` of word ``i // P``
+of that layer's input block, so an item's SIMD inputs ``i = t·SIMD ..`` are the contiguous *slice*
+``t mod PE`` of word ``t // PE``; a group's PE outputs are slice ``g mod SIMD`` of word ``g // SIMD`` (one
+write, lane-enabled). The sample ROM (or the streamed sample store, the same words) holds every training
+input as ``⌈n_0 / P⌉`` such words and every target as ``⌈n_L / PE⌉`` words (one per output group) of
+:attr:`FoldedLayout.cost_lanes` lanes (``min(PE, n_L)``: with ``n_L <= PE`` lanes ``n_L .. PE-1`` of the
+output layer never hold a neuron, so neither the target ROM nor the cost unit has them).
 
 Sample coding
 -------------
@@ -39,16 +46,20 @@ The readback port turns a canonical parameter index ``k`` into its ``(address, l
 (:meth:`FoldedLayout.place`) with a chunked row table (:class:`IndexMap`, :meth:`FoldedLayout.index_map`)
 instead of one ROM entry per parameter. With ``2**s <= min(rows)`` (``s`` the largest such), the ``2**s``
 consecutive indices of chunk ``c = k >> s`` lie in at most two rows (the canonical order is row after row,
-every row at least ``2**s`` long; the two rows may be in different layers). Entry ``c`` holds ``a0, l0``,
-the place of the chunk's first index; ``r`` (``1 .. 2**s``), how many of the chunk's indices are in that
-row; ``l1`` and ``b = (a1 − r) mod 2**addr_bits``, with ``a1, l1`` the place of the next row's first index
-(0 when the chunk lies in one row or ends the parameters). With ``off = k mod 2**s``:
+every row at least ``2**s`` long; the two rows may be in different layers). Within a row, position ``i``
+is at ``row address + (i >> log2 SIMD)``, lane ``row lane + (i mod SIMD)`` (``row lane = pe·SIMD``, a
+multiple of SIMD). Entry ``c`` holds, for the chunk's first row, ``a0 = row address + (i0 >> log2 SIMD)``,
+``l0`` its row lane and ``d0 = i0 mod SIMD`` (``i0`` the chunk's first position in it); ``r`` (``1 ..
+2**s``), how many of the chunk's indices are in that row; and for the next row (0 when the chunk lies in
+one row or ends the parameters) ``l1``, ``d1 = (−r) mod SIMD`` and ``b = (row address − (r + d1) / SIMD) mod
+2**addr_bits``. With ``off = k mod 2**s``, ``first = off < r``, ``u = off + (d0 if first else d1)``:
 
-    address = (a0 if off < r else b) + off   (mod 2**addr_bits),   lane = l0 if off < r else l1,
+    address = (a0 if first else b) + (u >> log2 SIMD)   (mod 2**addr_bits),
+    lane = (l0 if first else l1) + (u mod SIMD),
 
-exact for every index (a row's addresses are consecutive at one lane). ``⌈n_params / 2**s⌉`` entries of
-``2·addr_bits + 2·lane_bits + s + 1`` bits: digits 64-32-10 (rows 65, 33: ``s = 5``) at P = 2 is 76 x 30
-bits instead of 2,410 x 12.
+exact for every index. With SIMD = 1, ``d0 = d1 = 0`` (no bits) and this is ``address = (a0 or b) + off``.
+``⌈n_params / 2**s⌉`` entries of ``2·addr_bits + 2·lane_bits + s + 1 + 2·log2 SIMD`` bits: digits 64-32-10
+(rows 65, 33: ``s = 5``) at P = 2 is 76 x 30 bits instead of 2,410 x 12.
 """
 
 from __future__ import annotations
@@ -58,6 +69,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from golden_model.params import ParamLayout, index_bits
+from golden_model.schedule import fold
 
 __all__ = ["FoldedLayout", "IndexMap", "SampleCode", "pack_word", "unpack_word"]
 
@@ -132,14 +144,17 @@ class IndexMap:
         ``s``: entry ``k >> s`` serves index ``k``; chunks of ``2**s`` indices.
     addr_bits, lane_bits : int
         Widths of an address and a lane (``index_bits(depth)``, ``index_bits(P)``).
-    entries : tuple of (a0, l0, r, b, l1)
+    simd_bits : int
+        ``log2 SIMD`` (0 when SIMD = 1: no ``d0``/``d1`` bits).
+    entries : tuple of (a0, l0, r, b, l1, d0, d1)
         One per chunk, canonical order.
     """
 
     shift: int
     addr_bits: int
     lane_bits: int
-    entries: tuple[tuple[int, int, int, int, int], ...]
+    entries: tuple[tuple[int, int, int, int, int, int, int], ...]
+    simd_bits: int = 0
 
     @property
     def depth(self) -> int:
@@ -149,32 +164,37 @@ class IndexMap:
     @property
     def fields(self) -> dict[str, tuple[int, int]]:
         """``name: (low bit, width)`` of each field in a table word: ``a0``, ``b``, ``l0``, ``l1``, ``r``
-        (``s + 1`` bits), low bits first."""
-        ab, lb = self.addr_bits, self.lane_bits
-        widths = (("a0", ab), ("b", ab), ("l0", lb), ("l1", lb), ("r", self.shift + 1))
+        (``s + 1`` bits), ``d0``, ``d1`` (``simd_bits`` each, none when 0), low bits first."""
+        ab, lb, db = self.addr_bits, self.lane_bits, self.simd_bits
+        widths = (("a0", ab), ("b", ab), ("l0", lb), ("l1", lb), ("r", self.shift + 1), ("d0", db),
+                  ("d1", db))
         out, pos = {}, 0
         for name, w in widths:
-            out[name] = (pos, w)
+            if w:
+                out[name] = (pos, w)
             pos += w
         return out
 
     @property
     def width(self) -> int:
         """Bits of a table word."""
-        return 2 * self.addr_bits + 2 * self.lane_bits + self.shift + 1
+        return 2 * self.addr_bits + 2 * self.lane_bits + self.shift + 1 + 2 * self.simd_bits
 
     def words(self) -> list[int]:
         """The table's ROM contents (fields placed as :attr:`fields` says)."""
         f = self.fields
-        return [sum(v << f[name][0] for name, v in zip(("a0", "l0", "r", "b", "l1"), entry))
+        return [sum(v << f[name][0] for name, v in zip(("a0", "l0", "r", "b", "l1", "d0", "d1"), entry)
+                    if name in f)
                 for entry in self.entries]
 
     def lookup(self, index: int) -> tuple[int, int]:
         """``(address, lane)`` of canonical ``index`` as the hardware computes it from the table."""
-        a0, l0, r, b, l1 = self.entries[index >> self.shift]
+        a0, l0, r, b, l1, d0, d1 = self.entries[index >> self.shift]
         off = index & ((1 << self.shift) - 1)
         first = off < r
-        return ((a0 if first else b) + off) & ((1 << self.addr_bits) - 1), l0 if first else l1
+        u = off + (d0 if first else d1)
+        address = ((a0 if first else b) + (u >> self.simd_bits)) & ((1 << self.addr_bits) - 1)
+        return address, (l0 if first else l1) + (u & ((1 << self.simd_bits) - 1))
 
 
 @dataclass(frozen=True)
@@ -183,7 +203,9 @@ class FoldedLayout:
 
     Attributes (per weight layer ``l = 0 .. L-1``, tuples)
     ------------------------------------------------------
-    n_in, n_out, groups : ``n_l``, ``n_{l+1}``, ``⌈n_{l+1} / P⌉``
+    pe, simd : the fold ``P = PE × SIMD`` (:func:`golden_model.schedule.fold`)
+    n_in, n_out, groups : ``n_l``, ``n_{l+1}``, ``⌈n_{l+1} / PE⌉``
+    rows, items : ``n_l + 1`` parameters a neuron; ``⌈rows / SIMD⌉`` items (cycles) a group
     param_base : first parameter-memory address of layer ``l``
     group_base : index of layer ``l``'s first group among all groups (node-mode sign lookup)
     act_base : word of layer ``l``'s input block within one activation region (``l >= 1``; 0 for ``l = 0``,
@@ -198,6 +220,26 @@ class FoldedLayout:
             raise ValueError(f"FoldedLayout layers must be at least two positive sizes, not {self.layers!r}")
         if self.lanes < 1:
             raise ValueError(f"FoldedLayout lanes must be >= 1, not {self.lanes!r}")
+        try:
+            fold(self.layers, self.lanes)
+        except ValueError as e:
+            raise ValueError(f"FoldedLayout lanes must be {e}, not {self.lanes!r}") from None
+
+    # ---- the fold -----------------------------------------------------------------------------------
+    @property
+    def pe(self) -> int:
+        """PE: neurons computed at once (lanes of a group's outputs, of the activation unit)."""
+        return fold(self.layers, self.lanes)[0]
+
+    @property
+    def simd(self) -> int:
+        """SIMD: inputs a clock per neuron (a power of two; 1 unless P exceeds the widest layer)."""
+        return fold(self.layers, self.lanes)[1]
+
+    @property
+    def simd_bits(self) -> int:
+        """``log2 SIMD``."""
+        return self.simd.bit_length() - 1
 
     # ---- per layer ----------------------------------------------------------------------------------
     @property
@@ -215,25 +257,35 @@ class FoldedLayout:
 
     @property
     def groups(self) -> tuple[int, ...]:
-        return tuple(_ceil_div(b, self.lanes) for b in self.n_out)
+        return tuple(_ceil_div(b, self.pe) for b in self.n_out)
 
     @property
     def rows(self) -> tuple[int, ...]:
-        """``n_in + 1``: items (cycles) per group in a pass."""
+        """``n_in + 1``: parameters of a neuron (its weights, then its bias)."""
         return tuple(a + 1 for a in self.n_in)
+
+    @property
+    def items(self) -> tuple[int, ...]:
+        """``⌈(n_in + 1) / SIMD⌉``: items (cycles) per group in a pass; the last holds the bias."""
+        return tuple(_ceil_div(r, self.simd) for r in self.rows)
+
+    @property
+    def tail(self) -> tuple[int, ...]:
+        """Slots of a row's last item that hold a parameter (``1 .. SIMD``; the last of them the bias)."""
+        return tuple(r - (t - 1) * self.simd for r, t in zip(self.rows, self.items))
 
     @property
     def param_base(self) -> tuple[int, ...]:
         out, pos = [], 0
-        for g, r in zip(self.groups, self.rows):
+        for g, t in zip(self.groups, self.items):
             out.append(pos)
-            pos += g * r
+            pos += g * t
         return tuple(out)
 
     @property
     def depth(self) -> int:
         """Words of every parameter memory (θ, G, M, LFSR states)."""
-        return sum(g * r for g, r in zip(self.groups, self.rows))
+        return sum(g * t for g, t in zip(self.groups, self.items))
 
     @property
     def group_base(self) -> tuple[int, ...]:
@@ -269,18 +321,31 @@ class FoldedLayout:
 
     @property
     def cost_lanes(self) -> int:
-        """Lanes that ever hold an output neuron, ``min(P, n_L)``: the width (in lanes) of a target word and
+        """Lanes that ever hold an output neuron, ``min(PE, n_L)``: the width (in lanes) of a target word and
         the cost unit's."""
-        return min(self.lanes, self.layers[-1])
+        return min(self.pe, self.layers[-1])
 
     def lane_mask(self, layer: int, group: int) -> int:
-        """Bit ``p`` set where lane ``p`` holds a neuron in ``group`` of ``layer``."""
-        valid = min(self.lanes, self.n_out[layer] - group * self.lanes)
+        """Bit ``pe`` set where neuron lane ``pe`` (of PE) holds a neuron in ``group`` of ``layer``."""
+        valid = min(self.pe, self.n_out[layer] - group * self.pe)
         return (1 << valid) - 1
 
     def last_mask(self, layer: int) -> int:
         """:meth:`lane_mask` of the layer's last group."""
         return self.lane_mask(layer, self.groups[layer] - 1)
+
+    def tail_mask(self, layer: int) -> int:
+        """Bit ``q`` of P set where parameter lane ``q`` of a row's last item holds a parameter (slot
+        ``q mod SIMD`` below :attr:`tail`); every lane of the other items does."""
+        slots = (1 << self.tail[layer]) - 1
+        return sum(slots << (pe * self.simd) for pe in range(self.pe))
+
+    def param_mask(self, neurons: int, tail: int | None = None) -> int:
+        """The P-lane mask of an item from a PE-lane neuron mask (each neuron's SIMD lanes), and, for a row's
+        last item, :meth:`tail_mask` ``tail``."""
+        full = (1 << self.simd) - 1
+        out = sum(full << (pe * self.simd) for pe in range(self.pe) if neurons >> pe & 1)
+        return out if tail is None else out & tail
 
     # ---- parameters ---------------------------------------------------------------------------------
     def place(self, index: int) -> tuple[int, int]:
@@ -290,7 +355,9 @@ class FoldedLayout:
             if index >= offsets[layer]:
                 break
         j, i = divmod(index - offsets[layer], self.rows[layer])
-        return self.param_base[layer] + (j // self.lanes) * self.rows[layer] + i, j % self.lanes
+        pe, simd = self.pe, self.simd
+        return (self.param_base[layer] + (j // pe) * self.items[layer] + i // simd,
+                (j % pe) * simd + i % simd)
 
     def places(self) -> list[tuple[int, int]]:
         """:meth:`place` of every parameter, canonical order."""
@@ -302,19 +369,21 @@ class FoldedLayout:
         rows, n = self.rows, ParamLayout(self.layers).n_params
         offsets = ParamLayout(self.layers).param_offsets()
         shift = min(rows).bit_length() - 1  # the largest s with 2**s <= every row
-        ab, lb = index_bits(self.depth), index_bits(self.lanes)
+        ab, lb, k, simd = index_bits(self.depth), index_bits(self.lanes), self.simd_bits, self.simd
         entries = []
         for k0 in range(0, n, 1 << shift):
             layer = max(q for q in range(self.n_layers) if offsets[q] <= k0)
             i = (k0 - offsets[layer]) % rows[layer]  # position in its row
             r = min(rows[layer] - i, 1 << shift)  # the row ends by n
-            a0, l0 = self.place(k0)
-            b = l1 = 0
-            if r < (1 << shift) and k0 + r < n:  # the chunk goes on in the next row
+            a0, lane0 = self.place(k0)
+            l0, d0 = lane0 - i % simd, i % simd
+            b = l1 = d1 = 0
+            if r < (1 << shift) and k0 + r < n:  # the chunk goes on in the next row (at its position 0)
                 a1, l1 = self.place(k0 + r)
-                b = (a1 - r) % (1 << ab)
-            entries.append((a0, l0, r, b, l1))
-        return IndexMap(shift, ab, lb, tuple(entries))
+                d1 = -r % simd
+                b = (a1 - (r + d1) // simd) % (1 << ab)
+            entries.append((a0, l0, r, b, l1, d0, d1))
+        return IndexMap(shift, ab, lb, tuple(entries), k)
 
     def param_words(self, values, width: int, fill: int = 0) -> list[int]:
         """A parameter memory's contents: ``values`` (canonical order) placed by :meth:`place`; idle lanes
@@ -325,11 +394,15 @@ class FoldedLayout:
         return [pack_word(w, width) for w in words]
 
     # ---- samples ------------------------------------------------------------------------------------
-    def vector_words(self, vector, width: int, lanes: int | None = None) -> list[int]:
-        """A vector (one sample's inputs or targets) as words of P lanes (idle lanes 0); ``lanes`` packs
-        that many lanes a word instead (:attr:`cost_lanes` for a target: its words then still hold the
-        neurons ``w·P .. w·P + lanes - 1``, since ``lanes < P`` only when one word holds them all)."""
+    def input_words(self, vector, width: int) -> list[int]:
+        """One sample's inputs as :attr:`in_words` ``[0]`` words of P lanes (idle lanes 0)."""
         v = [int(x) for x in vector]
-        per = self.lanes if lanes is None else lanes
-        return [pack_word(v[w * self.lanes:w * self.lanes + per], width)
-                for w in range(_ceil_div(len(v), self.lanes))]
+        P = self.lanes
+        return [pack_word(v[w * P:(w + 1) * P], width) for w in range(_ceil_div(len(v), P))]
+
+    def target_words(self, vector, width: int) -> list[int]:
+        """One sample's targets as :attr:`out_words` words, one per output group (its PE neurons), of
+        :attr:`cost_lanes` lanes (``cost_lanes < PE`` only when one word holds them all)."""
+        v = [int(x) for x in vector]
+        pe, per = self.pe, self.cost_lanes
+        return [pack_word(v[w * pe:w * pe + per], width) for w in range(_ceil_div(len(v), pe))]

@@ -1,14 +1,16 @@
-"""P multiply-accumulate lanes: the folded core's forward multipliers (one per lane, DSP blocks) and exact
-accumulators.
+"""P = PE × SIMD multiply-accumulate lanes: the folded core's forward multipliers (one per lane, DSP blocks)
+and PE exact accumulators, each adding its SIMD products a clock.
 
 Ref: ``docs/fixed_point_spec.md`` ("Forward pass", steps 2 and 3: the exact pre-activation and the node
 perturbation added to it); ``shared/design/FOLDED.md``.
 
-One input ``a`` is broadcast to every lane; each lane has its own operand, the (perturbed) weight ``w'``.
+SIMD inputs ``a_0 .. a_{SIMD-1}`` are broadcast, ``a_s`` to lane ``pe·SIMD + s`` of every neuron ``pe``;
+each lane has its own operand, the (perturbed) weight ``w'``.
 Operands and products are registered (DSP-friendly: a multiplier between two registers), so the lanes
 are a three-stage pipeline: operands in, product, accumulator. The node-mode correlation ``s_j·Ĉ·a_i`` does
 not use these multipliers: its product ``Ĉ·a_i`` is the same for every lane (one broadcast input, one Ĉ),
-so the core computes it once per clock on one shared multiplier (:class:`rtl.folded.core.FoldedCore`).
+so the core computes it once per clock and input on SIMD shared multipliers
+(:class:`rtl.folded.core.FoldedCore`).
 """
 
 from __future__ import annotations
@@ -18,19 +20,22 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from rtl._validate import rejecting
+from rtl.arith import tree_sum
 from rtl.pipeline import elements, flat_width, pack
 
 __all__ = ["MACLanes"]
 
 
 class MACLanes(wiring.Component):
-    """``prod_p ← op_p · a`` (operands registered first); on ``en``:
-    ``acc_p ← (first ? init_p : acc_p) + (load ? load_z_p : prod_p)``.
+    """``prod_q ← op_q · a_{q mod SIMD}`` (operands registered first); on ``en``, for each neuron ``pe``:
+    ``acc_pe ← (first ? init_pe : acc_pe) + (load ? load_z_pe : Σ_s prod_{pe·SIMD + s})``.
 
     Parameters
     ----------
     lanes : int
-        P.
+        P = PE × SIMD (a multiple of ``simd``).
+    simd : int
+        SIMD: inputs a clock, products summed per accumulator (default 1: one lane, one accumulator).
     op_width : int
         Width of each signed lane operand.
     a_shape : amaranth Shape
@@ -41,7 +46,8 @@ class MACLanes(wiring.Component):
         perturbation, so the sum is exact (no rounding, no overflow: every pre-activation the spec allows
         fits; two's complement partial sums wrap harmlessly, the final sum is exact).
     init_width : int
-        Width of each signed ``init`` lane (the node perturbation ``±2**(T_f + A_f - k_p)``, or 0).
+        Width of each signed ``init`` lane (PE of them: the node perturbation ``±2**(T_f + A_f - k_p)``,
+        or 0).
     op_registered : bool
         ``op`` comes straight from registers one clock later (cycle ``c + 1``) and feeds the multipliers
         as it is: no operand registers of its own (node mode, whose operand is the registered θ word).
@@ -51,44 +57,48 @@ class MACLanes(wiring.Component):
     op : In(P · op_width)
         Lane operands, flat (lane ``p`` in bits ``[p·op_width, (p+1)·op_width)``), cycle ``c`` (cycle
         ``c + 1`` with ``op_registered``).
-    a : In(a_shape)
-        Broadcast input, cycle ``c``.
+    a : In(SIMD · len(a_shape))
+        The SIMD broadcast inputs, flat (``a_s`` in bits ``[s·len, (s+1)·len)``), cycle ``c``.
     prod : Out(P · prod_width)
         The products of cycle ``c``'s operands, valid in cycle ``c + 2`` (operand registers, product
         registers), ``prod_width = op_width + len(a) + 1`` signed.
     en, first, load : In(1)
         Cycle ``c + 2`` (with ``prod``): accumulate; restart the sum (at ``init``); take ``load_z`` instead
         of the product (node mode's shared first-layer pre-activations).
-    init : In(P · init_width)
+    init : In(PE · init_width)
         Cycle ``c + 2``: the value a restarted sum begins at (node mode: the perturbation, added exactly).
-    load_z : In(P · z_width)
-    z : Out(P · z_width)
-        The accumulators, valid in cycle ``c + 3`` (``T_f + A_f`` fraction bits).
+    load_z : In(PE · z_width)
+    z : Out(PE · z_width)
+        The PE accumulators, valid in cycle ``c + 3`` (``T_f + A_f`` fraction bits).
 
     Latency: ``prod`` 2 clocks after ``op``/``a``; ``z`` 1 clock after ``en``: a MAC of the operands of
     cycle ``c`` is in ``z`` in cycle ``c + 3``.
 
     Netlist: P multipliers (one MULT18X18D / SB_MAC16 each when ``op_width`` and ``len(a) + 1`` fit the
-    block), registers for ``a``, the P operands (unless ``op_registered``), the P products and the P
-    accumulators.
+    block), registers for the SIMD inputs, the P operands (unless ``op_registered``), the P products and the
+    PE accumulators, each behind an adder tree of its SIMD products (combinational, in the accumulator's
+    cycle: ``⌈log2 SIMD⌉`` adders before the accumulating one).
     """
 
     def __init__(self, *, lanes: int, op_width: int, a_shape, z_width: int, init_width: int = 1,
-                 op_registered: bool = False) -> None:
+                 op_registered: bool = False, simd: int = 1) -> None:
         with rejecting(self):
             for name, v in (("lanes", lanes), ("op_width", op_width), ("z_width", z_width),
-                            ("init_width", init_width)):
+                            ("init_width", init_width), ("simd", simd)):
                 if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                     raise ValueError(f"MACLanes {name} must be a positive integer, not {v!r}")
-            self._lanes, self._op_width = lanes, op_width
+            if lanes % simd:
+                raise ValueError(f"MACLanes lanes must be a multiple of simd ({simd}), not {lanes!r}")
+            self._lanes, self._op_width, self._simd = lanes, op_width, simd
+            pe = lanes // simd
             self._z_width, self._init_width = z_width, init_width
             self._a_shape, self._op_registered = a_shape, bool(op_registered)
             self._prod_width = op_width + a_shape.width + 1
         super().__init__({
-            "op": In(flat_width(lanes, op_width)), "a": In(a_shape), "en": In(1), "first": In(1),
-            "load": In(1), "init": In(flat_width(lanes, init_width)),
-            "load_z": In(flat_width(lanes, z_width)),
-            "prod": Out(flat_width(lanes, self._prod_width)), "z": Out(flat_width(lanes, z_width)),
+            "op": In(flat_width(lanes, op_width)), "a": In(flat_width(simd, a_shape.width)), "en": In(1),
+            "first": In(1), "load": In(1), "init": In(flat_width(pe, init_width)),
+            "load_z": In(flat_width(pe, z_width)),
+            "prod": Out(flat_width(lanes, self._prod_width)), "z": Out(flat_width(pe, z_width)),
         })
 
     @property
@@ -97,25 +107,31 @@ class MACLanes(wiring.Component):
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        P, wz = self._lanes, self._z_width
-        a_r = Signal(self._a_shape, name="a_r")
-        m.d.sync += a_r.eq(self.a)
+        P, S, wz = self._lanes, self._simd, self._z_width
+        PE = P // S
+        a_rs = []
+        for k, a in enumerate(elements(self.a, S, self._a_shape.width, self._a_shape.signed)):
+            a_r = Signal(self._a_shape, name="a_r" if S == 1 else f"a_r{k}")
+            m.d.sync += a_r.eq(a)
+            a_rs.append(a_r)
         ops = elements(self.op, P, self._op_width, True)
-        inits = elements(self.init, P, self._init_width, True)
-        loads = elements(self.load_z, P, wz, True)
+        inits = elements(self.init, PE, self._init_width, True)
+        loads = elements(self.load_z, PE, wz, True)
         prods, accs = [], []
         for p in range(P):
             prod = Signal(signed(self._prod_width), name=f"prod{p}")
-            acc = Signal(signed(wz), name=f"acc{p}")
             if self._op_registered:
                 op_r = ops[p]
             else:
                 op_r = Signal(signed(self._op_width), name=f"op_r{p}")
                 m.d.sync += op_r.eq(ops[p])
-            m.d.sync += prod.eq(op_r * a_r)
-            with m.If(self.en):
-                m.d.sync += acc.eq(Mux(self.first, inits[p], acc) + Mux(self.load, loads[p], prod))
+            m.d.sync += prod.eq(op_r * a_rs[p % S])
             prods.append(prod)
+        for pe in range(PE):
+            acc = Signal(signed(wz), name=f"acc{pe}")
+            total = tree_sum(prods[pe * S:(pe + 1) * S])
+            with m.If(self.en):
+                m.d.sync += acc.eq(Mux(self.first, inits[pe], acc) + Mux(self.load, loads[pe], total))
             accs.append(acc)
         m.d.comb += [self.prod.eq(pack(prods)), self.z.eq(pack(accs))]
         return m

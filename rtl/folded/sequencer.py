@@ -33,14 +33,16 @@ def _table(values) -> Array:
 
 
 class Sequencer(wiring.Component):
-    """Issues one *item* (a parameter word and an input, for P lanes) per clock and sequences the steps.
+    """Issues one *item* (a parameter word and SIMD inputs, for P = PE × SIMD lanes) per clock and sequences
+    the steps.
 
     Step ``n`` (spec "One step n"): if :func:`golden_model.schedule.takes_baseline`, the baseline pass, layer
     by layer; then the perturbed pass, layer by layer (node mode: its first layer is one item per group,
     ``skip``, reusing the baseline's pre-activations); then the correlate sweep over every parameter word,
-    which also updates θ when ``update``. A forward layer is ``groups · (n_in + 1)`` items (group by group,
-    input by input, the bias last) followed by ``layer_gap`` idle cycles (the pipeline writes the layer's
-    outputs before the next layer reads them); the correlate sweep is ``depth`` items followed by
+    which also updates θ when ``update``. A forward layer is ``groups · items`` items (group by group, SIMD
+    inputs an item, the bias in the row's last item; :class:`~rtl.folded.layout.FoldedLayout`) followed by
+    ``layer_gap`` idle cycles (the pipeline writes the layer's outputs before the next layer reads them); the
+    correlate sweep is ``depth`` items followed by
     ``correlate_gap`` idle cycles (the last writes land before θ is read again). A run starts with one
     setup cycle. So the busy cycles of a run are exactly :func:`golden_model.schedule.folded_cycles`.
 
@@ -67,11 +69,13 @@ class Sequencer(wiring.Component):
     phase : Out(2)
         :data:`BASE`, :data:`PERT` or :data:`CORR`.
     layer, group, index, lane, word : Out
-        Weight layer; neuron group; input ``i`` (``n_in`` = the bias); ``i mod P``; ``i // P``.
+        Weight layer; neuron group; item ``t`` of the row (inputs ``t·SIMD ..``; ``items - 1`` holds the
+        bias); the item's slice of its input word, ``t mod PE``; that word, ``t // PE``.
     addr : Out(range(depth))
         Parameter-memory address (``skip`` items: don't care).
     first, last, bias, skip : Out(1)
-        First item of a group (the accumulator restarts), last item of a group, the bias item, a node-mode
+        First item of a group (the accumulator restarts), last item of a group, the item holding the bias
+        (the row's last, with idle slots after the bias when SIMD does not divide ``n_in + 1``), a node-mode
         perturbed first-layer item (the pre-activation comes from the baseline's buffer, no MAC).
     update, advance : Out(1)
         This step ends with a θ update (``(n + 1) % τ_θ == 0``); the sign lanes advance at the end of this
@@ -102,8 +106,8 @@ class Sequencer(wiring.Component):
         super().__init__({
             "ctrl": Out(ControlSignature()), "busy": Out(1), "active": Out(1), "valid": Out(1),
             "phase": Out(2), "layer": Out(range(max(2, lo.n_layers))),
-            "group": Out(range(max(2, max(lo.groups)))), "index": Out(range(max(lo.rows) + 1)),
-            "lane": Out(range(max(2, lo.lanes))), "word": Out(range(max(2, max(lo.in_words) + 1))),
+            "group": Out(range(max(2, max(lo.groups)))), "index": Out(range(max(lo.items) + 1)),
+            "lane": Out(range(max(2, lo.pe))), "word": Out(range(max(2, max(lo.in_words) + 1))),
             "addr": Out(range(max(2, lo.depth))), "first": Out(1), "last": Out(1), "bias": Out(1),
             "skip": Out(1), "update": Out(1), "advance": Out(1), "step_end": Out(1),
             "sample": Out(index_bits(n_samples)),
@@ -118,7 +122,7 @@ class Sequencer(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         lo = self._layout
-        L, P = lo.n_layers, lo.lanes
+        L, PE = lo.n_layers, lo.pe
         state = Signal(range(3))
         phase, layer, group = Signal.like(self.phase), Signal.like(self.layer), Signal.like(self.group)
         index, lane, word = Signal.like(self.index), Signal.like(self.lane), Signal.like(self.word)
@@ -137,10 +141,10 @@ class Sequencer(wiring.Component):
         x_base, t_base = Signal.like(self.x_base), Signal.like(self.t_base)
         need_base = Signal(init=1)
 
-        n_in = _table(lo.n_in)
+        last_item = _table([t - 1 for t in lo.items])
         last_group = _table([g - 1 for g in lo.groups])
         skip = Const(int(self._node), 1) & (phase == PERT) & (layer == 0)
-        end_row = skip | (index == n_in[layer])
+        end_row = skip | (index == last_item[layer])
         last_layer = layer == L - 1
         step_end = (state == _GAP) & (gap == 0) & (phase == CORR)
 
@@ -175,10 +179,10 @@ class Sequencer(wiring.Component):
                         m.d.sync += group.eq(group + 1)
                 with m.Else():
                     m.d.sync += index.eq(index + 1)
-                    if P == 1:
+                    if PE == 1:
                         m.d.sync += word.eq(word + 1)
                     else:
-                        with m.If(lane == P - 1):
+                        with m.If(lane == PE - 1):
                             m.d.sync += [lane.eq(0), word.eq(word + 1)]
                         with m.Else():
                             m.d.sync += lane.eq(lane + 1)
@@ -210,7 +214,7 @@ class Sequencer(wiring.Component):
             self.valid.eq(state == _ISSUE), self.phase.eq(phase), self.layer.eq(layer),
             self.group.eq(group), self.index.eq(index), self.lane.eq(lane), self.word.eq(word),
             self.addr.eq(addr), self.first.eq(skip | (index == 0)), self.last.eq(end_row),
-            self.bias.eq(~skip & (index == n_in[layer])), self.skip.eq(skip),
+            self.bias.eq(~skip & (index == last_item[layer])), self.skip.eq(skip),
             self.update.eq(wrap["tau_theta"]), self.advance.eq(wrap["tau_p"]), self.step_end.eq(step_end),
             self.sample.eq(sample), self.x_base.eq(x_base), self.t_base.eq(t_base), self.n.eq(n),
         ]

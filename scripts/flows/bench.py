@@ -234,6 +234,77 @@ def cosim_throughput(amaranth_steps: int = 300, icarus_steps: int = 200, icarus_
     return figures
 
 
+# ---------------------------------------------------------------------------------------------- folded
+#: the folded core's schedule table (issue 11.2): task presets, P values
+FOLDED_TASKS: tuple[str, ...] = ("nist7x7", "digits")
+FOLDED_LANES: tuple[int, ...] = (8, 32, 128)
+
+
+def folded_schedule(tasks: Sequence[str] = FOLDED_TASKS, lanes: Sequence[int] = FOLDED_LANES,
+                    modes: Sequence[str] = ("weight", "node"), measure: bool = True, checked_steps: int = 20,
+                    free_steps: int = 200, sim: str = "verilator") -> dict[str, Any]:
+    """Cycles per step of the folded core for each task preset, mode and P (``mgd bench --only folded``),
+    against ``⌈MACs/P⌉`` per pass.
+
+    For each point: the fold ``PE × SIMD`` (:func:`golden_model.schedule.fold`), the derived cycles per
+    step at τ's = 1 (the core's :meth:`~rtl.folded.core.FoldedCore.cycles`, i.e.
+    :func:`golden_model.schedule.folded_cycles`, one step of a long run: setup excluded), its segments
+    (baseline, perturbed, correlate), ``⌈MACs/P⌉`` (one pass's multiply-accumulates over P lanes, the
+    bound a pass cannot beat) and the step's ratio to ``3·⌈MACs/P⌉`` (baseline + perturbed + correlate, each
+    a sweep over the parameters); and with ``measure``, the cycles per step measured free-running in ``sim``
+    after ``checked_steps`` checked bit-exact (:func:`testbench.cosim.run_cosim`), the schedule's count for
+    that same run (its one setup cycle included) and measured ÷ derived.
+    """
+    from golden_model.schedule import fold, folded_passes
+    from rtl.cores import build_core
+    from rtl.folded.core import CORRELATE_GAP, LAYER_GAP, RUN_SETUP
+    from testbench import runner
+
+    figures: dict[str, Any] = {}
+    missing = runner.simulator_missing(sim) if measure else None
+    for task in tasks:
+        for mode in modes:
+            for P in lanes:
+                config = _wide_enough(_config(task, [f"mgd.perturbation={mode}", "hardware.style=folded",
+                                                     f"hardware.lanes={P}", "mgd.tau_x=1", "mgd.tau_p=1",
+                                                     "mgd.tau_theta=1"]))
+                layers = list(config.network.layers)
+                macs = sum(a * b for a, b in zip(layers[:-1], layers[1:]))
+                name = f"{task} {'-'.join(map(str, layers))} {mode} P={P}"
+                try:
+                    core = build_core(config)  # refuses a P the fold cannot split, naming the field
+                    pe, simd = fold(layers, P)
+                except MGDError as exc:
+                    figures[name] = f"refused: {exc}"
+                    continue
+                derived = core.cycles(0, 1, 1, 1, 1) - RUN_SETUP  # one step of a long run
+                seg = folded_passes(layers, P, mode, LAYER_GAP, CORRELATE_GAP)
+                row: dict[str, Any] = {"PE x SIMD": f"{pe} x {simd}", "cycles/step derived": derived,
+                                       "segments (baseline/perturbed/correlate)":
+                                           f"{seg['baseline']}/{seg['perturbed']}/{seg['correlate']}",
+                                       "ceil(MACs/P) per pass": -(-macs // P),
+                                       "step / (3 ceil(MACs/P))": round(derived / (3 * -(-macs // P)), 3)}
+                if measure:
+                    if missing is not None:
+                        row["measured"] = f"not measured: {missing}"
+                    else:
+                        from testbench.cosim import run_cosim
+
+                        r = run_cosim(config, sim, checked_steps, name=f"bench-folded-{task}-{mode}-P{P}",
+                                      free_steps=free_steps)
+                        row.update({"bit_exact": r.bit_exact, "cycles/step measured": r.cycles_per_step,
+                                    "cycles/step schedule of the run (setup included)":
+                                        r.bound_cycles_per_step,
+                                    "measured / derived": round(r.cycles_per_step / derived, 4),
+                                    "build s": round(r.build_s, 1),
+                                    "free cycles/s": round(r.free_cycles_per_s or 0.0, 1)})
+                figures[name] = row
+    how = f"{sim}, {checked_steps} checked + {free_steps} free-running steps"
+    figures["configuration"] = {"taus": "tau_x = tau_p = tau_theta = 1",
+                                "measured": how if measure else "not measured (derived only)"}
+    return figures
+
+
 def model_over_rtl(fixed: dict[str, Any], cosim: dict[str, Any]) -> dict[str, Any]:
     """How many times faster the fixed-point golden model runs than the fastest RTL simulation of the same
     run (issue 4's target: at least 10×), from the figures of ``mgd bench``'s ``fixed`` and ``cosim``

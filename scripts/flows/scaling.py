@@ -12,9 +12,10 @@ For every (mode, h), the study's configuration (seed 1; the schedule does not de
 ``hardware.style = "folded"`` and ``hardware.lanes = P`` goes through :func:`rtl.cores.build_core`, and
 ``cycles per step = core.cycles(0, S, τ_x, τ_p, τ_θ) / S`` with ``S`` the mode's step budget (τ's = 1: every
 step has a baseline pass, a perturbed pass and a correlate-and-update sweep; the run's one setup cycle is
-amortised over ``S``). The folded core refuses more lanes than the widest layer has neurons (49-4-4 at
-P = 8): there it is built with ``P' = min(P, widest layer)`` lanes, which is the same schedule (every layer
-is one group of lanes either way) and is reported as such. A configuration the core cannot build (or a style
+amortised over ``S``). Where P exceeds the widest layer the folded core splits its lanes into PE × SIMD
+(:func:`golden_model.schedule.fold`: 49-4-4 at P = 16 is 4 neurons × 4 inputs a clock); a P that does not
+split (:func:`lanes_used`) is built with ``P' = min(P, widest layer)`` lanes instead, and reported as such.
+A configuration the core cannot build (or a style
 that is not built yet) gives a row without cycles and the reason, not a failed run.
 
 Hardware time to a target = steps × cycles per step ÷ Fmax, for each statistic of the steps (min, quartiles,
@@ -123,6 +124,21 @@ def fmax_from_args(fmax: float | None, synth_report: str | Path | None,
 
 
 # ---- cycles ------------------------------------------------------------------------------------------
+def lanes_used(layers, lanes: int, style: str) -> int:
+    """The lanes a (mode, h) point is built with: ``lanes`` where the folded core can fold them onto
+    ``layers`` (:func:`golden_model.schedule.fold`), else the widest layer's neuron count; the spatial style
+    takes ``lanes`` as it is."""
+    from golden_model.schedule import fold
+
+    if style != "folded":
+        return lanes
+    try:
+        fold(layers, lanes)
+    except ValueError:
+        return min(lanes, max(layers[1:]))
+    return lanes
+
+
 def _cycles_row(hidden: int, mode: str, lanes: int, style: str, steps: int,
                 overrides: Sequence[str]) -> dict[str, Any]:
     """Build the core of (mode, h) and count its cycles per step (see the module docstring)."""
@@ -130,8 +146,7 @@ def _cycles_row(hidden: int, mode: str, lanes: int, style: str, steps: int,
     from rtl.cores import build_core
 
     base = scaling_config(hidden, mode, 1, budget=steps, overrides=overrides)
-    widest = max(base.network.layers[1:])
-    used = min(lanes, widest) if style == "folded" else lanes
+    used = lanes_used(base.network.layers, lanes, style)
     row: dict[str, Any] = {"mode": mode, "hidden": hidden, "style": style, "lanes": lanes,
                            "lanes_used": used, "cycles_steps": steps, "cycles_per_step": None, "error": None,
                            "core": None}
@@ -187,8 +202,7 @@ def confirm_on_rtl(runs: list[dict[str, Any]], *, lanes: int, style: str, max_st
         steps = min(max_steps, run["steps_to"][top] or run["budget"])
         cfg = scaling_config(h, mode, 1, budget=steps, eval_every=run["eval_every"], target=max(targets),
                              overrides=overrides)
-        widest = max(cfg.network.layers[1:])
-        used = min(lanes, widest) if style == "folded" else lanes
+        used = lanes_used(cfg.network.layers, lanes, style)
         cfg = apply_overrides(cfg, [f"hardware.style={style}", f"hardware.lanes={used}"])
         r = run_cosim(cfg, sim, steps, name=f"scaling-{mode}-h{h}", eval_every=run["eval_every"])
         rtl_to = {f"{t:g}": next((int(p[0]) for p in r.curve if p[3] >= t), None) for t in targets}

@@ -1,4 +1,5 @@
-"""``mgd bench`` sections ``cosim`` and ``synth``: registered, and a tiny amaranth.sim run gives sane figures.
+"""``mgd bench`` sections ``cosim``, ``synth`` and ``folded``: registered, and a tiny amaranth.sim run gives
+sane figures.
 
 No timing assertions: these are benchmarks. The amaranth.sim part needs no external simulator.
 """
@@ -11,6 +12,7 @@ import pytest
 
 from golden_model.config import apply_overrides, from_preset
 from golden_model.studies.fixed_bench import FIXED_CASES
+from rtl.folded.core import CORRELATE_GAP, LAYER_GAP
 from scripts.cmd_bench import SECTIONS
 from scripts.flows.bench import (
     COSIM_CASES,
@@ -19,9 +21,10 @@ from scripts.flows.bench import (
     amaranth_throughput,
     model_over_rtl,
 )
+from testbench import runner
 
 
-@pytest.mark.parametrize("name", ["cosim", "synth"])
+@pytest.mark.parametrize("name", ["cosim", "synth", "folded"])
 def test_section_is_registered_and_resolves(name):
     targets = dict(SECTIONS)
     assert name in targets
@@ -68,3 +71,27 @@ def test_model_over_rtl_divides_by_the_fastest_simulation():
     cosim["xor 2-2-1 weight"]["verilator"] = "not measured: verilator not found"
     fastest = model_over_rtl(fixed, cosim)["xor 2-2-1 weight"]["fastest RTL simulation"]
     assert fastest.startswith("icarus free")
+
+
+def test_folded_schedule_table_is_the_schedule_and_measures_it():
+    """``mgd bench --only folded``: each point's derived cycles per step is golden_model.schedule's count
+    (computed here from the fold by hand), ⌈MACs/P⌉ its pass bound; a P the fold cannot split is reported
+    refused; one small point measured in Verilator equals the derivation."""
+    from scripts.flows.bench import folded_schedule
+
+    table = folded_schedule(tasks=("nist7x7",), lanes=(8, 32, 17), modes=("weight", "node"), measure=False)
+    lg, cg = LAYER_GAP, CORRELATE_GAP
+    # 49-16-4: P = 8 is 8 x 1 (2 groups x 50 items, 1 group x 17), P = 32 is 16 x 2 (1 x 25, 1 x 9)
+    work8, work32 = 2 * 50 + 17, 25 + 9
+    assert table["nist7x7 49-16-4 weight P=8"]["cycles/step derived"] == 3 * work8 + 2 * 2 * lg + cg
+    assert table["nist7x7 49-16-4 weight P=32"]["cycles/step derived"] == 3 * work32 + 2 * 2 * lg + cg
+    assert table["nist7x7 49-16-4 node P=32"]["cycles/step derived"] == 2 * work32 + 1 + 9 + 2 * 2 * lg + cg
+    assert table["nist7x7 49-16-4 node P=32"]["PE x SIMD"] == "16 x 2"
+    assert table["nist7x7 49-16-4 weight P=32"]["ceil(MACs/P) per pass"] == -(-(49 * 16 + 16 * 4) // 32)
+    assert table["nist7x7 49-16-4 weight P=17"].startswith("refused: hardware.lanes must be at most 16")
+    runner.require_simulator("verilator")
+    [measured] = [v for k, v in folded_schedule(tasks=("xor",), lanes=(8,), modes=("node",), checked_steps=10,
+                                                free_steps=40).items() if k != "configuration"]
+    assert measured["bit_exact"] and measured["PE x SIMD"] == "2 x 4"
+    assert measured["cycles/step measured"] == measured["cycles/step schedule of the run (setup included)"]
+    assert measured["cycles/step measured"] == pytest.approx(39 + 1 / 40), measured  # 12 + 12 + 15, one setup

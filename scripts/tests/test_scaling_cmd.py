@@ -89,9 +89,9 @@ def test_tiny_run_writes_the_three_files(tmp_path, capsys) -> None:
     assert [(r["mode"], r["hidden"], r["target"]) for r in table] == [
         (m, h, t) for m in ("weight", "node") for h in (2, 4) for t in (0.26, 0.3)]
     for hw in result["hardware"]["rows"]:  # cycles/step are the folded core's own count
-        assert hw["lanes"] == 8 and hw["lanes_used"] == 4  # 49-h-4, h <= 4: the widest layer has 4
+        assert hw["lanes"] == 8 and hw["lanes_used"] == 8  # 49-h-4, h <= 4: 8 lanes fold as 4 x 2
         cfg = apply_overrides(scaling_config(hw["hidden"], hw["mode"], 1, budget=800),
-                              ["hardware.style=folded", "hardware.lanes=4"])
+                              ["hardware.style=folded", "hardware.lanes=8"])
         core = build_core(cfg)
         not_elaborated(core)  # built for its schedule only
         assert hw["cycles_per_step"] == core.cycles(0, 800, 1, 1, 1) / 800
@@ -119,7 +119,7 @@ def test_confirm_rtl_runs_seed_1_on_the_core_and_finds_the_same_steps(tmp_path, 
     result = json.loads((out / "scaling.json").read_text())
     run = next(r for r in result["study"]["runs"] if r["seed"] == 1)
     [rtl] = result["rtl"]
-    assert (rtl["mode"], rtl["hidden"], rtl["seed"], rtl["lanes_used"]) == ("node", 4, 1, 4)
+    assert (rtl["mode"], rtl["hidden"], rtl["seed"], rtl["lanes_used"]) == ("node", 4, 1, 8)  # 4 x 2
     assert rtl["bit_exact"] and rtl["mismatch"] is None
     assert rtl["model_steps_to"] == run["steps_to"]
     assert run["steps_to"]["0.3"] is not None  # the model reaches the top target within 800 steps ...

@@ -182,6 +182,23 @@ CASES = {
     "nist-49-4-4-weight-P4": (None, 4, ["mgd.perturbation=weight", "network.layers=[49,4,4]",
                                         "fixed.grad_width=22", "fixed.cost=UQ3.16", "mgd.tau_theta=3",
                                         "fixed.momentum_shift=3", "fixed.overflow=wrap"]),
+    # P above the widest layer: PE × SIMD (golden_model.schedule.fold), rows SIMD does not divide (idle
+    # slots after the bias), activation words written a slice at a time, readback with d0/d1
+    "432-node-P6-simd2-momentum": ([4, 3, 2], 6, ["mgd.perturbation=node", "fixed.momentum_shift=1",
+                                                  "mgd.tau_x=2", "mgd.tau_theta=2"]),
+    "432-weight-P12-simd4-rails": ([4, 3, 2], 12, ["mgd.perturbation=weight", *RAILS, "mgd.tau_p=2",
+                                                   "fixed.rounding=half_up"]),
+    "5432-node-P8-simd2-relu": ([5, 4, 3, 2], 8, ["mgd.perturbation=node", "fixed.hw_activation=relu",
+                                                  "fixed.rounding=convergent"]),
+    "xor-weight-P8-simd4": ([2, 2, 1], 8, ["mgd.perturbation=weight", "fixed.eta_shift=1",
+                                           "fixed.momentum_shift=2", "mgd.tau_theta=3"]),
+    "2513-node-P10-simd2-readback": ([2, 5, 1, 3], 10, ["mgd.perturbation=node", "network.cost=l1",
+                                                        "fixed.cost=UQ2.9", "mgd.tau_theta=2"]),
+    "nist-49-4-4-node-P16-simd4": (None, 16, ["mgd.perturbation=node", "network.layers=[49,4,4]",
+                                              "fixed.grad_width=20", "fixed.cost=UQ3.16", "mgd.tau_x=2"]),
+    "nist-49-4-4-weight-P8-simd2": (None, 8, ["mgd.perturbation=weight", "network.layers=[49,4,4]",
+                                              "fixed.grad_width=22", "fixed.cost=UQ3.16", "mgd.tau_theta=2",
+                                              "fixed.momentum_shift=2"]),
 }
 
 
@@ -255,9 +272,16 @@ def test_folded_schedule_formula():
 
 def test_folded_core_refuses_what_it_cannot_build():
     wide = config_of("hardware.style=folded", "hardware.lanes=3")  # xor: the widest layer has 2 neurons
-    with pytest.raises(RTLConfigError, match=r"hardware.lanes must be at most 2 for the folded core on "
-                                             r"layers \[2, 2, 1\] .*, not 3"):
+    with pytest.raises(RTLConfigError, match=r"hardware.lanes must be at most 2 \(the widest layer's "
+                                             r"neurons\), or PE x SIMD with PE <= 2 and SIMD a power of two "
+                                             r"\(e.g. 4, 8\), for the folded core on layers \[2, 2, 1\] .*, "
+                                             r"not 3"):
         core_inputs(wide)
+    wider = config_of("hardware.style=folded", "hardware.lanes=16")  # SIMD 8 > rows of 3
+    with pytest.raises(RTLConfigError, match=r"hardware.lanes must be PE x SIMD with PE <= 2 and SIMD <= 4 "
+                                             r"on "
+                                             r"layers \[2, 2, 1\] \(e.g. at most 8; 16 needs SIMD 8.*not 16"):
+        core_inputs(wider)
     deep = config_of("hardware.style=folded", "hardware.lanes=1", "mgd.perturbation=node",
                      "network.layers=[64,1100,10]", "fixed.cost=UQ4.16", "fixed.grad_width=24",
                      "fixed.lfsr_width=18", preset="digits")
@@ -289,6 +313,8 @@ STREAMED = {
                            None),
     "5432-weight-P3-stream-banks": ([5, 4, 3, 2], 3, ["mgd.perturbation=weight", "mgd.tau_theta=2",
                                                       "fixed.rounding=half_up"], 2),
+    "432-weight-P6-simd2-stream": ([4, 3, 2], 6, ["mgd.perturbation=weight", "mgd.tau_x=2",
+                                                  "fixed.momentum_shift=1"], None),
 }
 
 
