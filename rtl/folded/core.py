@@ -578,18 +578,17 @@ class FoldedCore(MGDCoreBase):
             last_group = Array(Const(g - 1, index_bits(max(2, max(lo.groups)))) for g in lo.groups)
             return Mux(group == last_group[layer], last[layer], full)
 
+        def per_lane(bits) -> Value:
+            """A PE-bit neuron vector as P lane bits (each neuron's SIMD lanes)."""
+            return bits if S == 1 else Cat(*(bits[q // S] for q in range(P)))
+
         tails = Array(Const(lo.tail_mask(k), P) for k in range(L))
 
         def param_mask(stage: dict):
             """The P lanes of ``stage``'s item holding a parameter: its neurons' SIMD lanes, less the idle
             slots after the bias in a row's last item (:meth:`FoldedLayout.tail_mask`)."""
-            nm = neuron_mask(stage["layer"], stage["group"])
             tail = Mux(stage["bias"], tails[stage["layer"]], (1 << P) - 1)
-            return Cat(*(nm[q // S] for q in range(P))) & tail
-
-        def per_lane(bits) -> Value:
-            """A PE-bit neuron vector as P lane bits (each neuron's SIMD lanes)."""
-            return bits if S == 1 else Cat(*(bits[q // S] for q in range(P)))
+            return per_lane(neuron_mask(stage["layer"], stage["group"])) & tail
 
         def registered(value, name: str) -> Signal:
             reg = Signal(Value.cast(value).shape(), name=name)

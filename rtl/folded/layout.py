@@ -221,20 +221,21 @@ class FoldedLayout:
         if self.lanes < 1:
             raise ValueError(f"FoldedLayout lanes must be >= 1, not {self.lanes!r}")
         try:
-            fold(self.layers, self.lanes)
+            split = fold(self.layers, self.lanes)
         except ValueError as e:
             raise ValueError(f"FoldedLayout lanes must be {e}, not {self.lanes!r}") from None
+        object.__setattr__(self, "_fold", split)  # derived once (not a field: equality is layers, lanes)
 
     # ---- the fold -----------------------------------------------------------------------------------
     @property
     def pe(self) -> int:
         """PE: neurons computed at once (lanes of a group's outputs, of the activation unit)."""
-        return fold(self.layers, self.lanes)[0]
+        return self._fold[0]
 
     @property
     def simd(self) -> int:
         """SIMD: inputs a clock per neuron (a power of two; 1 unless P exceeds the widest layer)."""
-        return fold(self.layers, self.lanes)[1]
+        return self._fold[1]
 
     @property
     def simd_bits(self) -> int:
@@ -339,13 +340,6 @@ class FoldedLayout:
         ``q mod SIMD`` below :attr:`tail`); every lane of the other items does."""
         slots = (1 << self.tail[layer]) - 1
         return sum(slots << (pe * self.simd) for pe in range(self.pe))
-
-    def param_mask(self, neurons: int, tail: int | None = None) -> int:
-        """The P-lane mask of an item from a PE-lane neuron mask (each neuron's SIMD lanes), and, for a row's
-        last item, :meth:`tail_mask` ``tail``."""
-        full = (1 << self.simd) - 1
-        out = sum(full << (pe * self.simd) for pe in range(self.pe) if neurons >> pe & 1)
-        return out if tail is None else out & tail
 
     # ---- parameters ---------------------------------------------------------------------------------
     def place(self, index: int) -> tuple[int, int]:
