@@ -107,6 +107,19 @@ def test_too_many_lanes_for_the_multipliers_is_refused_before_yosys(tmp_path, no
     assert list(tmp_path.iterdir()) == [], "a refusal before Yosys writes nothing"
 
 
+
+def test_largest_lanes_named_is_one_the_core_can_fold(tmp_path, no_tools):
+    """Below P = 256 (32 x 8 on digits) most P cannot fold as PE x SIMD (255 has no power-of-two factor);
+    the largest P named is the largest that folds and fits, not the first that failed to build."""
+    core = _core("digits", "hardware.lanes=256")
+    want = ("design 'mgd_core' does not fit ecp5-85k (Lattice LFE5U-85F-CABGA381): hardware.lanes must be at "
+            "most 128 on ecp5-85k, not 256 (at hardware.lanes = 256 the core needs 282 MULT18X18D: 256 for "
+            "256 forward MAC lanes (w'·a), 10 for 10 cost squares ((y − t)²), 16 for 8 correlation product "
+            "(Ĉ·a); the part has 156)")
+    with pytest.raises(DoesNotFitError, match=f"^{re.escape(want)}$"):
+        synthesize(core, "mgd_core", "ecp5-85k", tmp_path / "out" / "digits")
+    assert list(tmp_path.iterdir()) == []
+
 def test_training_set_too_big_for_the_block_ram_is_refused_before_yosys(tmp_path, no_tools):
     core = _core("nist7x7", "hardware.lanes=2")
     want = ("design 'mgd_core' does not fit ice40-up5k (Lattice iCE40UP5K-SG48): task.dataset must be a "

@@ -84,11 +84,15 @@ def _spram_ok(res: CoreResources, tgt: Target) -> bool:
 
 
 def _largest_lanes(res: CoreResources, tgt: Target) -> int | None:
-    """The largest P below ``res.lanes`` at which the core fits ``tgt``, or None."""
+    """The largest P below ``res.lanes`` that the core can build (a folded core refuses a P it cannot fold
+    as PE x SIMD) and at which it fits ``tgt``, or None."""
     if res.at_lanes is None or res.lanes is None:
         return None
     for p in range(res.lanes - 1, 0, -1):
-        fewer = res.at_lanes(p)
+        try:
+            fewer = res.at_lanes(p)
+        except ValueError:  # a P the core cannot fold onto these layers (golden_model.schedule.fold)
+            continue
         if _dsp_ok(fewer, tgt) and _bram_ok(fewer, tgt) and _spram_ok(fewer, tgt):
             return p
     return None
