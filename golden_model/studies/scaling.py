@@ -92,7 +92,8 @@ from typing import Any
 
 from golden_model.config import MGDConfig, apply_overrides, from_preset
 
-__all__ = ["HIDDEN", "MODES", "TARGETS", "EVAL_EVERY", "MODE_SETTINGS", "scaling_config", "lfsr_width_for",
+__all__ = ["HIDDEN", "MODES", "TARGETS", "EVAL_EVERY", "MODE_SETTINGS", "scaling_config", "fit_widths",
+           "lfsr_width_for",
            "one_run", "scaling_study", "summarize", "quantile", "markdown_table"]
 
 HIDDEN = (4, 8, 16, 32, 64)
@@ -146,8 +147,6 @@ def scaling_config(hidden: int, mode: str, seed: int, *, budget: int | None = No
         With ``fixed.grad_width`` and ``fixed.lfsr_width`` widened where the network needs it (never
         narrowed below the preset's).
     """
-    from golden_model.fixed_network import FixedSpec
-
     if mode not in MODE_SETTINGS:
         raise ValueError(f"mode must be one of {', '.join(map(repr, MODE_SETTINGS))}, not {mode!r}")
     settings = MODE_SETTINGS[mode]
@@ -156,7 +155,17 @@ def scaling_config(hidden: int, mode: str, seed: int, *, budget: int | None = No
         f"network.layers=[49, {hidden}, 4]", f"mgd.perturbation={mode}", f"mgd.seed={seed}",
         "mgd.optimizer=sgd", f"task.steps={steps}", f"task.eval_every={eval_every}",
         f"task.target_accuracy={target}", *settings["overrides"], *overrides])
-    lanes = config.network.n_weights if mode == "weight" else config.network.n_neurons
+    return fit_widths(config)
+
+
+def fit_widths(config: MGDConfig) -> MGDConfig:
+    """``config`` with ``fixed.lfsr_width`` and ``fixed.grad_width`` widened, where they are too narrow,
+    to what the hardware needs for its network, mode and τ_θ (never narrowed): the narrowest LFSR width that
+    keeps its sign lanes (weights in weight mode, neurons in node mode) apart (:func:`lfsr_width_for`) and
+    the fewest G bits that cannot overflow within τ_θ steps (:meth:`FixedSpec.min_grad_width`)."""
+    from golden_model.fixed_network import FixedSpec
+
+    lanes = config.network.n_weights if config.mgd.perturbation == "weight" else config.network.n_neurons
     fixed = dataclasses.replace(config.fixed, lfsr_width=lfsr_width_for(lanes, config.fixed.lfsr_width))
     config = config.replace(fixed=fixed)
     grad = max(config.fixed.grad_width, FixedSpec.min_grad_width(config))

@@ -30,7 +30,7 @@ from __future__ import annotations
 from rtl.contract import CoreResources, MemoryUse
 from rtl.synth.targets import DoesNotFitError, Target
 
-__all__ = ["check_resources", "check_cells", "dsp_needed", "spram_needed"]
+__all__ = ["check_resources", "check_cells", "dsp_needed", "spram_needed", "largest_lanes"]
 
 
 def dsp_needed(res: CoreResources, tgt: Target) -> tuple[int, list[str]]:
@@ -96,6 +96,15 @@ def _largest_lanes(res: CoreResources, tgt: Target) -> int | None:
         if _dsp_ok(fewer, tgt) and _bram_ok(fewer, tgt) and _spram_ok(fewer, tgt):
             return p
     return None
+
+
+def largest_lanes(res: CoreResources, tgt: Target) -> int | None:
+    """The largest P up to ``res.lanes`` at which the core (as built at ``res.lanes``, resized with
+    ``res.at_lanes``) fits ``tgt``: ``res.lanes`` itself when it fits, else :func:`_largest_lanes`; None for a
+    core without lanes that does not fit, or when no P fits."""
+    if _dsp_ok(res, tgt) and _bram_ok(res, tgt) and _spram_ok(res, tgt):
+        return res.lanes
+    return _largest_lanes(res, tgt)
 
 
 def _where(top: str, tgt: Target) -> str:
