@@ -18,11 +18,12 @@ produced them.
   run, from the ``fixed`` and ``cosim`` figures.
 * :func:`synth_per_target`: synthesis wall time, LUT/FF/DSP/Fmax of the XOR core per target; a design that
   does not fit is reported as such.
-* :func:`compare`: for XOR, 4-bit parity and NIST7x7 (a 49-2-4 network, the smallest NIST7x7 net that
-  trains; its core does not fit an ECP5 part, which the table reports; see :data:`COMPARE_TASKS`), run the
-  main job (:func:`scripts.flows.run.main_job`: RTL in Verilator bit-exact at every update, synthesis,
-  compiled (Numba) and scikit-learn backprop) and tabulate hardware time to the target accuracy next to both
-  backprop references' CPU wall time, with the ratio to the faster of the two.
+* :func:`compare`: for XOR, 4-bit parity, NIST7x7 and digits (the presets, each in its own style and for
+  its own part; see :data:`COMPARE_TASKS`), run the main job (:func:`scripts.flows.run.main_job`: RTL in
+  Verilator bit-exact at every update, synthesis, compiled (Numba) and scikit-learn backprop) and the fixed
+  model over ``model_seeds`` seeds (steps to target: median and solve rate,
+  :func:`golden_model.studies.explore.explore_model`), and tabulate hardware time to the target accuracy
+  next to both backprop references' CPU wall time, with the ratio to the faster of the two.
 """
 
 from __future__ import annotations
@@ -47,23 +48,17 @@ COSIM_CASES: dict[str, tuple[str, list[str]]] = {
     "parity4 4-8-1 weight": ("parity4", ["mgd.perturbation=weight"]),
 }
 
-# name -> (preset, overrides); the tasks of ``mgd compare``. NIST7x7: the preset's 49-16-4 (868 parameters)
-# is beyond the spatial core (rtl.spec.MAX_SPATIAL_PARAMS). The spatial core spends ECP5 multipliers per
-# weight (measured: xor 2-2-1 weight mode 7 MULT18X18D, parity 4-8-1 weight mode 41, nist7x7 49-2-4 node mode
-# 322 and 40076 LUT4), so no NIST7x7 network that trains fits an ECP5 part (85k: 156 MULT18X18D); ``mgd
-# compare`` reports that as "does not fit". In the golden model (seed 1) 49-2-4 (112 parameters) reaches 0.70
-# test accuracy at step 14000 (it plateaus at ~0.75); 49-4-4 (220 parameters, node mode, SGD since the core
-# has no Adam) reaches 0.90 at step 24000.
+# name -> (preset, overrides); the tasks of ``mgd compare``: each preset as it is, in its own hardware style
+# (xor and parity4 spatial; nist7x7 49-16-4 and digits 64-32-10 folded, P = 16 and 32) and for its own part
+# (``hardware.target``) unless ``--target`` says otherwise.
 COMPARE_TASKS: dict[str, tuple[str, list[str]]] = {
     "xor": ("xor", []),
     "parity4": ("parity4", []),
-    "nist7x7": ("nist7x7", ["network.layers=[49,2,4]", "mgd.optimizer=sgd", "task.steps=20000",
-                            "task.eval_every=1000", "task.target_accuracy=0.7"]),
-    "nist7x7-49-4-4": ("nist7x7", ["network.layers=[49,4,4]", "mgd.optimizer=sgd", "task.steps=30000",
-                                   "task.eval_every=1000", "task.target_accuracy=0.9"]),
+    "nist7x7": ("nist7x7", []),
+    "digits": ("digits", []),
 }
 # what ``mgd compare`` runs without --task
-DEFAULT_COMPARE_TASKS: tuple[str, ...] = ("xor", "parity4", "nist7x7")
+DEFAULT_COMPARE_TASKS: tuple[str, ...] = ("xor", "parity4", "nist7x7", "digits")
 
 
 class CompareError(MGDError):
@@ -404,6 +399,8 @@ def _row(name: str, result: Any, wall_s: float) -> dict[str, Any]:
     hw = d["hardware_time_to_target_s"]
     return {
         "task": name, "layers": d["layers"], "parameters": hardware_spec(result.config).layout.n_params,
+        "style": result.config.hardware.style,
+        "lanes": result.config.hardware.lanes if result.config.hardware.style == "folded" else None,
         "mode": d["perturbation"], "target_accuracy": d["target_accuracy"], "steps": d["steps"],
         "bit_exact": d["bit_exact"], "mismatch": d["mismatch"],
         "rtl_test_accuracy": d["rtl_test_accuracy"], "steps_to_target": d["steps_to_target"],
@@ -427,6 +424,26 @@ def _row(name: str, result: Any, wall_s: float) -> dict[str, Any]:
     }
 
 
+def _model_steps(config: MGDConfig, seeds: int, workers: int) -> dict[str, Any]:
+    """The fixed model's steps to ``config``'s target over ``mgd.seed`` = 1 … ``seeds`` (the task's one point
+    of :func:`golden_model.studies.explore.explore_model`): median (``None``: not reached on the median
+    seed), solved seeds, every seed's steps."""
+    if not seeds:
+        return {"model_seeds": 0, "model_solved": None, "model_median_steps": None, "model_steps_to": []}
+    from golden_model.studies.explore import explore_model
+
+    point = explore_model(config, [], seeds, workers=workers)["points"][0]
+    return {"model_seeds": seeds, "model_solved": point["solved"], "model_median_steps": point["median"],
+            "model_steps_to": point["steps_to"]}
+
+
+def _model_cell(r: dict[str, Any]) -> str:
+    if not r.get("model_seeds"):
+        return "not run"
+    med = r["model_median_steps"]
+    return f"{'not reached' if med is None else f'{med:,.0f}'} ({r['model_solved']}/{r['model_seeds']})"
+
+
 def _ref_cell(time_s: float | None, solve_rate: float | None) -> str:
     if solve_rate is None:
         return "not run"
@@ -436,33 +453,39 @@ def _ref_cell(time_s: float | None, solve_rate: float | None) -> str:
 def _markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     from scripts.flows.run import COMPILED_LABEL, SKLEARN_LABEL, hardware_vs_backprop
 
-    head = ("| task | layers | mode | target | steps to target | cycles/step (ideal) | Fmax | LUT / FF / DSP "
+    head = ("| task | layers | mode | style | target | steps to target: RTL | fixed model median (solved) "
+            "| cycles/step (schedule) | Fmax (part) | LUT / FF / DSP / BRAM "
             f"| hardware time | {COMPILED_LABEL} time (solve rate) | {SKLEARN_LABEL} time (solve rate) "
             "| hardware vs the faster backprop |")
     lines = ["# mgd compare: MGD in hardware vs backprop on a CPU", "", head,
-             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+             "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['task']} | {'-'.join(map(str, r.get('layers', [])))} | | | | | | | "
+            lines.append(f"| {r['task']} | {'-'.join(map(str, r.get('layers', [])))} | | | | | | | | | "
                          f"{r['error']} | | | |")
             continue
         hw, c, sk = (r["hardware_time_to_target_s"], r["compiled_backprop_time_to_target_s"],
                      r["sklearn_time_to_target_s"])
         versus = hardware_vs_backprop(hw, {COMPILED_LABEL: c, SKLEARN_LABEL: sk})[2]
         part = r["synth_target"] + "".join(f"; does not fit {t}" for t in r.get("synth_does_not_fit") or {})
+        style = r.get("style", "spatial") + (f" P = {r['lanes']}" if r.get("lanes") else "")
+        rtl_steps = "not reached" if r["steps_to_target"] is None else f"{r['steps_to_target']:,}"
         lines.append(
             f"| {r['task']} | {'-'.join(map(str, r['layers']))} ({r['parameters']} params) | {r['mode']} "
-            f"| {r['target_accuracy']:.2f} "
-            f"| {r['steps_to_target'] if r['steps_to_target'] is not None else 'not reached'} "
+            f"| {style} | {r['target_accuracy']:.2f} "
+            f"| {rtl_steps} "
+            f"| {_model_cell(r)} "
             f"| {r['cycles_per_step']:.3f} ({r['schedule_cycles_per_step']:.3f}) "
-            f"| {r['fmax_mhz']:.1f} MHz ({part}) | {r['lut']} / {r['ff']} / {r['dsp']} "
+            f"| {r['fmax_mhz']:.1f} MHz ({part}) | {r['lut']} / {r['ff']} / {r['dsp']} / {r.get('bram', 0)} "
             f"| {_fmt_time(hw)} "
             f"| {_ref_cell(c, r['compiled_backprop_solve_rate'])} "
             f"| {_ref_cell(sk, r['sklearn_solve_rate'])} "
             f"| {versus} |")
     lines += ["", ("Hardware time = steps to target "
                    "(RTL in Verilator, bit-exact with the golden model at every "
-                   "update) x measured cycles/step / Fmax. "
+                   "update) x measured cycles/step / Fmax. The fixed model's median is over mgd.seed = 1 … N "
+                   "(an unreached seed counts as more than the budget: a median on one is \"not reached\"); "
+                   "the RTL run is the preset's seed. "
                    f"{COMPILED_LABEL} = median wall time of a Numba-compiled online-SGD loop on one core "
                    "(same layer sizes, activations, cost and initial θ as the MGD network; η per task from "
                    "golden_model.studies.backprop.TUNED; compile time excluded; accuracy checks excluded "
@@ -488,10 +511,10 @@ def _markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def compare(out_dir: str | Path, tasks: Sequence[str] | None = None, *, target: str = "ecp5-25k",
+def compare(out_dir: str | Path, tasks: Sequence[str] | None = None, *, target: str | None = None,
             fallback_targets: Sequence[str] = ("ecp5-85k",), sim: str = "verilator", free_steps: int = 2000,
-            backprop_repeats: int = 3, compiled_repeats: int = 10, progress: bool = True
-            ) -> list[dict[str, Any]]:
+            backprop_repeats: int = 3, compiled_repeats: int = 10, model_seeds: int = 10,
+            workers: int = 2, progress: bool = True) -> list[dict[str, Any]]:
     """Hardware time to target vs backprop wall time for each task; writes ``compare.json``/``compare.md``.
 
     Each task is one :func:`scripts.flows.run.main_job` (its report folder is ``out_dir/<task>``).
@@ -505,8 +528,8 @@ def compare(out_dir: str | Path, tasks: Sequence[str] | None = None, *, target: 
         Output folder.
     tasks : sequence of str, optional
         Names from :data:`COMPARE_TASKS` (default: :data:`DEFAULT_COMPARE_TASKS`).
-    target : str
-        Synthesis target whose Fmax sets the hardware time.
+    target : str, optional
+        Synthesis target whose Fmax sets the hardware time; default each task's ``hardware.target``.
     fallback_targets : sequence of str
         Larger parts to try, in order, for a core that does not fit ``target``.
     sim : str
@@ -517,6 +540,10 @@ def compare(out_dir: str | Path, tasks: Sequence[str] | None = None, *, target: 
         scikit-learn seeds per task.
     compiled_repeats : int
         Compiled (Numba) backprop seeds per task.
+    model_seeds : int
+        Seeds (``mgd.seed`` = 1 … N) of the fixed model's steps to target per task (0 skips it).
+    workers : int
+        Worker processes for those fixed-model runs.
     progress : bool
         Print the stages.
 
@@ -539,26 +566,31 @@ def compare(out_dir: str | Path, tasks: Sequence[str] | None = None, *, target: 
     for name in names:
         preset, overrides = COMPARE_TASKS[name]
         config = _config(preset, overrides)
+        part = target or config.hardware.target
         if progress:
             print(f"== {name}: {_describe(config)}, {config.task.steps} steps, target accuracy "
                   f"{config.task.target_accuracy}", flush=True)
         t0 = time.perf_counter()
         try:
-            result = main_job(config, out / name, target=target, sim=sim, free_steps=free_steps,
+            result = main_job(config, out / name, target=part, sim=sim, free_steps=free_steps,
                               backprop_repeats=backprop_repeats, compiled_repeats=compiled_repeats,
                               progress=progress,
-                              fallback_targets=tuple(t for t in fallback_targets if t != target))
+                              fallback_targets=tuple(t for t in fallback_targets if t != part))
         except SynthesisError as exc:
             rows.append({"task": name, "layers": list(config.network.layers), "error": str(exc)})
             continue
-        rows.append(_row(name, result, time.perf_counter() - t0))
+        row = _row(name, result, time.perf_counter() - t0)
+        row.update(_model_steps(config, model_seeds, workers))
+        rows.append(row)
         if progress:
             print("\n".join(result.summary_lines()), flush=True)
     meta = {"command": "mgd compare", "tasks": {n: {"preset": COMPARE_TASKS[n][0],
                                                     "overrides": COMPARE_TASKS[n][1]} for n in names},
-            "synthesis target": target, "fallback targets": list(fallback_targets), "simulator": sim,
+            "synthesis target": target or "each preset's hardware.target",
+            "fallback targets": list(fallback_targets), "simulator": sim,
             "free-running steps for cycles/step": free_steps,
             "scikit-learn seeds": backprop_repeats, "compiled backprop seeds": compiled_repeats,
+            "fixed-model seeds": model_seeds,
             "python": platform.python_version(),
             "machine": platform.machine(), "total wall s": round(time.perf_counter() - t_all, 1)}
     write_json(out / "compare.json", {"rows": rows, "configuration": meta}, name="report", default=str)
