@@ -74,9 +74,10 @@ def _run(args: argparse.Namespace) -> int:
                          command=shlex.join(["mgd", *sys.argv[1:]]) if sys.argv[1:2] == [NAME] else "",
                          progress=say)
     rows = result["rows"]
-    for rank, r in enumerate(rows[:args.top], 1):
+    reached = [r for r in rows if r["cycles_to_target"] is not None]
+    for rank, r in enumerate(reached[:args.top], 1):
         p = "" if r["lanes"] is None else f" P={r['lanes']} ({r['fold']})"
-        ctt = "not reached" if r["cycles_to_target"] is None else f"{r['cycles_to_target']:,} cycles"
+        ctt = f"{r['cycles_to_target']:,} cycles"
         why = "" if r["fits"] else " (does not fit)"
         t = f", {format_seconds(r['time_s'])} at {r['fmax_mhz']:.1f} MHz" if r.get("time_s") else ""
         print(f"{rank}. {r['values']}{p}: {r['solved']}/{r['seeds']} seeds, {ctt}{t}{why}")

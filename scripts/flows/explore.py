@@ -290,7 +290,8 @@ def markdown_report(result: dict[str, Any]) -> list[str]:
                      else " (not synthesized: no hardware time)") + ".", ""]
     lines += ["| rank | point | P | solved | median steps | cycles/step | cycles to target | Fmax "
               "| hardware time | LUT / FF / DSP / BRAM |", "|---:|---|---|---:|---:|---:|---:|---:|---:|---|"]
-    for rank, r in enumerate(rows, 1):
+    reached = [r for r in rows if r["cycles_to_target"] is not None]
+    for rank, r in enumerate(reached, 1):
         p = "—" if r["lanes"] is None else f"{r['lanes']} ({r['fold']})"
         syn = r.get("synth")
         res = f"{syn['lut']} / {syn['ff']} / {syn['dsp']} / {syn['bram']}" if syn else (
@@ -301,6 +302,10 @@ def markdown_report(result: dict[str, Any]) -> list[str]:
         lines.append(f"| {rank} | {_values(r['values'])} | {p} | {r['solved']}/{r['seeds']} | "
                      f"{_steps(r['median_steps'])} | {cps} | {ctt} | {fmax} | "
                      f"{format_seconds(r.get('time_s'))} | {res} |")
+    missed = sum(p["median"] is None for p in result["points"])
+    if missed:
+        lines += ["", f"{missed} of {len(result['points'])} points did not reach the target on their median "
+                  "seed (no cycles to target; the fixed-model table below)."]
     refused = [r for r in rows if r["refused"]]
     if refused:
         lines += ["", "Refused (point, P: reason):", ""]

@@ -119,6 +119,11 @@ def test_spatial_points_steps_and_cycles_match_our_own_runs(tmp_path, capsys) ->
     best = result["rows"][result["best"]]
     assert best["cycles_to_target"] == ranked[0] and "time_s" not in best
     assert printed.splitlines()[-1] == f"-> {out}/explore.md, explore.json"
+    md = (out / "explore.md").read_text()
+    ranked_lines = [line for line in md.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert len(ranked_lines) == len(ranked), "the ranked table lists the rows that reached the target"
+    missed = sum(p["median"] is None for p in result["points"])
+    assert (f"{missed} of 4 points did not reach the target on their median seed" in md) == (missed > 0)
 
 
 def test_folded_lanes_are_checked_against_the_part_and_counted_by_the_schedule(tmp_path) -> None:
