@@ -520,11 +520,14 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
              "momentum": 0.9},
         task={"dataset": "xor", "steps": 20000, "target_accuracy": 1.0},
         # fixed: ±2^-2 perturbation, half-step momentum (γ = 1/2) with the spec's momentum (step 6: M in G
-        # units, decay rounded away from zero); 24 of seeds 1-40 reach 100 % in weight mode and 30 in node
-        # mode, seed 1 included (12.1k and 2.8k steps). (The old shifts 3/3 were tuned on the old momentum
-        # rule, whose drift of θ happened to free seed 1.)
+        # units, decay rounded away from zero), eta_shift 5: the point `mgd explore --preset xor` found
+        # (10 of seeds 1-10 reach 100 % in weight mode, median 3,200 steps; seed 1 at 19.6k). eta_shift 4
+        # (before) reached it on 4 of 10 (seed 1 at 12.1k), so its median seed never did; τ = 2 with
+        # eta_shift 4 and no momentum has fewer median cycles (8 of 10 seeds, 10.8k cycles vs 22.4k) but
+        # leaves seed 1, `make run`'s, in XOR's 75 % minimum. (The old shifts 3/3 were tuned on the old
+        # momentum rule, whose drift of θ happened to free seed 1.)
         fixed={"theta": "Q3.12", "activation": "UQ1.11", "cost": "UQ1.16", "amplitude_shift": 2,
-               "eta_shift": 4, "momentum_shift": 1, "grad_width": 18},
+               "eta_shift": 5, "momentum_shift": 1, "grad_width": 18},
     ),
     # 49 weights, SGD with η/N = 0.06: ~75 % of seeds reach 100 % within 100k steps (the others stall with
     # one pattern wrong); backprop with the same η/N and network solves fewer (`mgd reproduce`, section (e)).
@@ -539,6 +542,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # amplitude_shift = 4, eta_shift = 3 reach 100 % on seeds 1-3.
         fixed={"theta": "Q3.12", "activation": "UQ1.11", "cost": "UQ1.16", "amplitude_shift": 7,
                "eta_shift": 1, "grad_width": 18},
+        # the spatial core spends 41 multipliers on 4-8-1: more than the ECP5-25k's 28
+        hardware={"target": "ecp5-85k"},
     ),
     # Node perturbation (N = 20 neurons instead of 868 weights) with Adam: ~0.95 test accuracy at 40k steps,
     # ~0.97 at 60k (weight perturbation on the same network needs far more steps; `mgd reproduce`, (b)).

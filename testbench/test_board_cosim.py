@@ -22,7 +22,7 @@ pytestmark = pytest.mark.cosim
 TOP = "board_top"
 CLOCKS_PER_BIT = 4  # the protocol's minimum: the fastest simulation, and the receiver's hardest case
 CHUNK = 500  # steps between readbacks
-MAX_STEPS = 14000  # the golden model reaches train accuracy 1.0 at step 12,250 (12,500 here)
+MAX_STEPS = 21000  # the golden model (xor preset, seed 1) reaches train accuracy 1.0 at step 19,600
 
 
 def _verilog(config) -> str:

@@ -23,8 +23,11 @@ def _write(folder):
 def test_train_fixed_on_a_csv_named_relative_to_the_working_directory(tmp_path, monkeypatch, capsys):
     path = _write(tmp_path)
     monkeypatch.chdir(tmp_path)
+    # eta_shift 4: on these 8 points (not the preset's 4 corners) seed 1 reaches 100 % with it, not with the
+    # preset's 5 (0.5 test accuracy at 20k steps); the test is about the file, not the shifts
     rc = main(["train", "--backend", "fixed", "--preset", "xor", "--set", "task.dataset=file", "--set",
-               f"task.data_file={path.name}", "--quiet", "--require-target", "--out", "report"])
+               f"task.data_file={path.name}", "--set", "fixed.eta_shift=4", "--quiet", "--require-target",
+               "--out", "report"])
     out = capsys.readouterr().out
     assert rc == 0, out
     result = json.loads((tmp_path / "report" / "train_fixed.json").read_text())

@@ -65,8 +65,8 @@ def test_axes_tie_fields_and_the_default_space_brackets_the_config() -> None:
     assert axis == Axis(("mgd.tau_x", "mgd.tau_theta"), (1, 4))
     assert axis.overrides(4) == ["mgd.tau_x=4", "mgd.tau_theta=4"]
     assert parse_axis('mgd.perturbation=weight,node').overrides("node") == ['mgd.perturbation="node"']
-    xor = from_preset("xor")  # eta_shift 4, momentum_shift 1
-    assert default_axes(xor) == [Axis(("fixed.eta_shift",), (3, 4, 5)),
+    xor = from_preset("xor")  # eta_shift 5, momentum_shift 1
+    assert default_axes(xor) == [Axis(("fixed.eta_shift",), (4, 5, 6)),
                                  Axis(("fixed.momentum_shift",), (0, 1)),
                                  Axis(("mgd.tau_x", "mgd.tau_theta"), (1, 2))]
     nist = from_preset("nist7x7")  # momentum off: the space tries 2
