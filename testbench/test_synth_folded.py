@@ -293,3 +293,21 @@ def test_streamed_x_store_maps_to_spram_on_the_up5k(tmp_path):
                     "top", tgt)
     assert mems["x_store"] == {"mapped_to": "$__ICE40_SPRAM_", "cells": {"SB_SPRAM256KA": 1}}, mems
     assert set(mems["theta_mem"]["cells"]) == set(mems["grad_mem"]["cells"]) == {"SB_RAM40_4K"}
+
+
+@pytest.mark.parametrize("preset, mode, part, lanes", [
+    ("nist7x7", "node", "ecp5-25k", 20),  # 10 x 2: 20 MAC + 4 cost squares + 2 x 2 for the Ĉ·a products = 28
+    ("nist7x7", "weight", "ecp5-25k", 24),  # 12 x 2: 24 + 4 (no correlation products in weight mode)
+    ("nist7x7", "node", "ecp5-85k", 128),  # 16 x 8: 128 + 4 + 8 x 2 = 148 of 156 (144 = 9 x 16 needs 180)
+    ("digits", "node", "ecp5-85k", 128),  # 32 x 4: 128 + 10 + 4 x 2 = 146
+    ("digits", "weight", "ecp5-25k", 18),  # 18: 18 + 10 = 28
+])
+def test_largest_lanes_that_fit_each_part(preset, mode, part, lanes):
+    """The README's "largest P per part": the fit check's answer from the core at P = 1024 (the largest the
+    schedule can fold on both networks)."""
+    from rtl.synth.fit import largest_lanes
+    from rtl.synth.targets import get_target
+
+    core = _core(preset, f"mgd.perturbation={mode}", "hardware.lanes=1024", "fixed.lfsr_width=18",
+                 "fixed.grad_width=21")
+    assert largest_lanes(core.resources(), get_target(part)) == lanes
