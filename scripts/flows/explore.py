@@ -179,7 +179,9 @@ def _synthesize(rows: list[dict[str, Any]], count: int, target: str, folder: Pat
         sub = folder / f"P{row['lanes'] or 0}-{key}"
         data = _reusable(sub, row["config"], target)
         reused = data is not None
-        if data is None:
+        if reused:
+            progress(f"synthesis {rank}: point {row['point']} P={row['lanes']}: reused {sub}")
+        else:
             progress(f"synthesis {rank}: point {row['point']} {row['values']} P={row['lanes']} on {target}")
             t0 = time.perf_counter()
             try:
