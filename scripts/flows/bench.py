@@ -49,7 +49,7 @@ COSIM_CASES: dict[str, tuple[str, list[str]]] = {
 }
 
 # name -> (preset, overrides); the tasks of ``mgd compare``: each preset as it is, in its own hardware style
-# (xor and parity4 spatial; nist7x7 49-16-4 and digits 64-32-10 folded, P = 16 and 32) and for its own part
+# (xor and parity4 spatial; nist7x7 49-16-4 and digits 64-32-10 folded, P = 20 and 32) and for its own part
 # (``hardware.target``) unless ``--target`` says otherwise.
 COMPARE_TASKS: dict[str, tuple[str, list[str]]] = {
     "xor": ("xor", []),
