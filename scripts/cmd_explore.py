@@ -22,6 +22,7 @@ from scripts.common import (
     add_config_args,
     add_scheduler_arg,
     config_from_args,
+    int_list,
 )
 
 NAME = "explore"
@@ -31,30 +32,18 @@ ORDER = 67
 MAX_SYNTH = 50
 
 
-def _lanes(text: str | None) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    allowed = f"comma-separated integers from 1 to {MAX_LANES} such as 8,16,32"
-    try:
-        values = [int(v) for v in text.split(",")]
-    except ValueError:
-        raise UsageError(f"--lanes must be {allowed}, not {text!r}") from None
-    if not values or min(values) < 1 or max(values) > MAX_LANES:
-        raise UsageError(f"--lanes must be {allowed}, not {text!r}")
-    return tuple(sorted(set(values)))
-
-
 def _run(args: argparse.Namespace) -> int:
     from golden_model.studies.explore import default_axes, parse_axis, point_configs
     from rtl.synth import TARGETS
-    from scripts.flows.explore import format_seconds, run_explore
+    from scripts.flows.explore import run_explore
+    from scripts.flows.scaling import format_seconds
 
     base = config_from_args(args, hardware=True)
     target = args.target or base.hardware.target
     if target not in TARGETS:
         raise UsageError(f"--target must be one of {', '.join(map(repr, TARGETS))}, not {target!r}")
     axes = [parse_axis(text) for text in args.vary] if args.vary else default_axes(base)
-    lanes = _lanes(args.lanes)
+    lanes = None if args.lanes is None else int_list("--lanes", args.lanes, MAX_LANES, "8,16,32")
     if lanes is not None and base.hardware.style != "folded":
         raise UsageError(f"--lanes is for hardware.style = 'folded', not {base.hardware.style!r} (the "
                          "spatial core has one multiplier per weight, no lanes)")

@@ -21,6 +21,7 @@ from scripts.common import (
     OutPath,
     UsageError,
     add_scheduler_arg,
+    int_list,
 )
 
 NAME = "scaling"
@@ -32,17 +33,6 @@ MAX_HIDDEN = 1024
 # fields the study sets itself (from --hidden, --modes, --seeds, --steps, --eval-every, --targets, --lanes)
 OWN_FIELDS = ("network.layers", "mgd.perturbation", "mgd.seed", "task.steps", "task.eval_every",
               "task.target_accuracy", "hardware.style", "hardware.lanes")
-
-
-def _hidden(text: str) -> tuple[int, ...]:
-    allowed = f"comma-separated integers from 1 to {MAX_HIDDEN} such as 4,8,16"
-    try:
-        values = [int(v) for v in text.split(",")]
-    except ValueError:
-        raise UsageError(f"--hidden must be {allowed}, not {text!r}") from None
-    if not values or min(values) < 1 or max(values) > MAX_HIDDEN:
-        raise UsageError(f"--hidden must be {allowed}, not {text!r}")
-    return tuple(sorted(set(values)))
 
 
 def _modes(text: str) -> tuple[str, ...]:
@@ -75,7 +65,7 @@ def _overrides(items: list[str]) -> tuple[str, ...]:
 def _run(args: argparse.Namespace) -> int:
     from scripts.flows.scaling import fmax_from_args, format_seconds, run_scaling
 
-    hidden = _hidden(args.hidden)
+    hidden = int_list("--hidden", args.hidden, MAX_HIDDEN, "4,8,16")
     modes = _modes(args.modes)
     seeds, lanes, workers, steps = args.seeds, args.lanes, args.workers, args.steps
     eval_every, confirm, fmax_mhz = args.eval_every, args.confirm_rtl, args.fmax

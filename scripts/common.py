@@ -19,7 +19,8 @@ from golden_model.errors import MGDError
 from golden_model.validate import check_float, check_int, check_output, float_range, int_range
 
 __all__ = ["UsageError", "Checked", "Int", "Number", "OutPath", "Scheduler", "MAX_STEPS", "MAX_REPEATS",
-           "MAX_WORKERS", "add_config_args", "add_scheduler_arg", "config_from_args", "check_count"]
+           "MAX_WORKERS", "add_config_args", "add_scheduler_arg", "config_from_args", "check_count",
+           "int_list"]
 
 MAX_REPEATS = 1000  # --backprop-repeats, --compiled-repeats, --seeds: seeds of one reference or study point
 MAX_WORKERS = 64  # --workers, --jobs: worker processes
@@ -137,6 +138,19 @@ def config_from_args(args: argparse.Namespace, *, hardware: bool = False) -> MGD
         for note in float_only_notes(config):
             print(f"mgd: note: {note}", file=sys.stderr)
     return config
+
+
+def int_list(option: str, text: str, hi: int, example: str) -> tuple[int, ...]:
+    """``text`` as comma-separated integers from 1 to ``hi`` (sorted, each once); a :class:`UsageError`
+    naming ``option``, the text and ``example`` otherwise."""
+    allowed = f"comma-separated integers from 1 to {hi} such as {example}"
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"{option} must be {allowed}, not {text!r}") from None
+    if not values or min(values) < 1 or max(values) > hi:
+        raise UsageError(f"{option} must be {allowed}, not {text!r}")
+    return tuple(sorted(set(values)))
 
 
 def check_count(option: str, value: int, minimum: int = 1, maximum: int = MAX_STEPS) -> None:

@@ -168,19 +168,15 @@ def one_run(job: tuple[int, str, int]) -> dict[str, Any]:
 
 def summarize(values: dict[str, Any], cfg: MGDConfig, runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The statistics of one point over its seeds (module docstring)."""
-    from golden_model.studies.scaling import quantile
+    from golden_model.studies.scaling import step_statistics
 
     steps = [r["steps_to_target"] for r in runs]
-    vals = [math.inf if s is None else float(s) for s in steps]
-    solved = sum(s is not None for s in steps)
     return {
         "values": values, "perturbation": cfg.mgd.perturbation,
         "taus": {"tau_x": cfg.mgd.tau_x, "tau_p": cfg.mgd.tau_p, "tau_theta": cfg.mgd.tau_theta},
         "grad_width": cfg.fixed.grad_width, "lfsr_width": cfg.fixed.lfsr_width,
-        "target": cfg.task.target_accuracy, "budget": cfg.task.steps, "seeds": len(runs), "solved": solved,
-        "solve_rate": solved / len(runs), "steps_to": steps,
-        "min": quantile(vals, 0.0), "q1": quantile(vals, 0.25), "median": quantile(vals, 0.5),
-        "q3": quantile(vals, 0.75), "max": quantile(vals, 1.0),
+        "target": cfg.task.target_accuracy, "budget": cfg.task.steps, "seeds": len(runs), "steps_to": steps,
+        **step_statistics(steps),
         "mean_final_test_accuracy": sum(r["final_test_accuracy"] for r in runs) / len(runs),
         "config": to_toml(cfg),
     }

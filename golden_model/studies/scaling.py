@@ -93,7 +93,7 @@ from typing import Any
 from golden_model.config import MGDConfig, apply_overrides, from_preset
 
 __all__ = ["HIDDEN", "MODES", "TARGETS", "EVAL_EVERY", "MODE_SETTINGS", "scaling_config", "fit_widths",
-           "lfsr_width_for",
+           "lfsr_width_for", "step_statistics",
            "one_run", "scaling_study", "summarize", "quantile", "markdown_table"]
 
 HIDDEN = (4, 8, 16, 32, 64)
@@ -278,6 +278,17 @@ def quantile(values: Sequence[float], q: float) -> float | None:
     return float(v[lo] + (pos - lo) * (v[hi] - v[lo]))
 
 
+def step_statistics(steps: Sequence[int | None]) -> dict[str, Any]:
+    """Statistics of steps to a target over seeds (``None``: not reached within the budget, counted as more
+    than it): ``solved``, ``solve_rate``, ``min``, ``q1``, ``median``, ``q3``, ``max`` over *all* seeds (a
+    statistic that falls on an unreached seed is ``None``) and ``median_solved`` (over the solved ones)."""
+    vals = [math.inf if s is None else float(s) for s in steps]
+    solved = sorted(v for v in vals if not math.isinf(v))
+    return {"solved": len(solved), "solve_rate": len(solved) / len(vals),
+            "min": quantile(vals, 0.0), "q1": quantile(vals, 0.25), "median": quantile(vals, 0.5),
+            "q3": quantile(vals, 0.75), "max": quantile(vals, 1.0), "median_solved": quantile(solved, 0.5)}
+
+
 def summarize(runs: list[dict[str, Any]], targets: Sequence[float] = TARGETS) -> list[dict[str, Any]]:
     """One row per (mode, h, target): seeds, ``solved`` and ``solve_rate``, and ``min``, ``q1``,
     ``median``, ``q3``, ``max`` of the steps to the target over *all* seeds (unreached seeds count as more
@@ -290,17 +301,11 @@ def summarize(runs: list[dict[str, Any]], targets: Sequence[float] = TARGETS) ->
         for t in targets:
             key = f"{float(t):g}"
             steps = [r["steps_to"][key] for r in mine]
-            vals = [math.inf if s is None else float(s) for s in steps]
-            solved = sorted(v for v in vals if not math.isinf(v))
             out.append({
                 "mode": mode, "hidden": hidden, "target": float(t), "layers": first["layers"],
                 "n_params": first["n_params"], "n_perturbation": first["n_perturbation"],
                 "amplitude_shift": first["amplitude_shift"], "eta_shift": first["eta_shift"],
-                "budget": first["budget"], "seeds": len(mine), "solved": len(solved),
-                "solve_rate": len(solved) / len(mine),
-                "min": quantile(vals, 0.0), "q1": quantile(vals, 0.25), "median": quantile(vals, 0.5),
-                "q3": quantile(vals, 0.75), "max": quantile(vals, 1.0),
-                "median_solved": quantile(solved, 0.5),
+                "budget": first["budget"], "seeds": len(mine), **step_statistics(steps),
                 "steps_to": steps,
                 "mean_final_test_accuracy": sum(r["final_test_accuracy"] for r in mine) / len(mine),
             })

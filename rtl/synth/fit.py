@@ -83,6 +83,10 @@ def _spram_ok(res: CoreResources, tgt: Target) -> bool:
     return tgt.spram is None or spram_needed(res, tgt)[0] <= tgt.spram.count
 
 
+def _fits(res: CoreResources, tgt: Target) -> bool:
+    return _dsp_ok(res, tgt) and _bram_ok(res, tgt) and _spram_ok(res, tgt)
+
+
 def _largest_lanes(res: CoreResources, tgt: Target) -> int | None:
     """The largest P below ``res.lanes`` that the core can build (a folded core refuses a P it cannot fold
     as PE x SIMD) and at which it fits ``tgt``, or None."""
@@ -93,7 +97,7 @@ def _largest_lanes(res: CoreResources, tgt: Target) -> int | None:
             fewer = res.at_lanes(p)
         except ValueError:  # a P the core cannot fold onto these layers (golden_model.schedule.fold)
             continue
-        if _dsp_ok(fewer, tgt) and _bram_ok(fewer, tgt) and _spram_ok(fewer, tgt):
+        if _fits(fewer, tgt):
             return p
     return None
 
@@ -102,7 +106,7 @@ def largest_lanes(res: CoreResources, tgt: Target) -> int | None:
     """The largest P up to ``res.lanes`` at which the core (as built at ``res.lanes``, resized with
     ``res.at_lanes``) fits ``tgt``: ``res.lanes`` itself when it fits, else :func:`_largest_lanes`; None for a
     core without lanes that does not fit, or when no P fits."""
-    if _dsp_ok(res, tgt) and _bram_ok(res, tgt) and _spram_ok(res, tgt):
+    if _fits(res, tgt):
         return res.lanes
     return _largest_lanes(res, tgt)
 

@@ -47,6 +47,7 @@ from golden_model.config import MAX_LANES, MGDConfig, apply_overrides, to_toml
 from golden_model.errors import MGDError
 from golden_model.studies.explore import Axis, explore_model
 from golden_model.validate import write_json, write_text
+from scripts.flows.scaling import format_seconds
 
 __all__ = ["default_lanes", "schedule_rows", "run_explore", "markdown_report", "FILES"]
 
@@ -61,7 +62,8 @@ def default_lanes(config: MGDConfig) -> list[int]:
 
     layers = config.network.layers
     widest = max(layers[1:])
-    wanted = {1 << k for k in range(MAX_LANES.bit_length())} | {widest << k for k in range(11)}
+    shifts = range(MAX_LANES.bit_length())
+    wanted = {1 << k for k in shifts} | {widest << k for k in shifts}
     wanted.add(config.hardware.lanes)
     out = []
     for p in sorted(v for v in wanted if 1 <= v <= MAX_LANES):
@@ -258,12 +260,6 @@ def _steps(v: float | None) -> str:
     return "not reached" if v is None else f"{v:,.0f}"
 
 
-def format_seconds(t: float | None) -> str:
-    if t is None:
-        return "—"
-    return f"{t * 1e3:.3g} ms" if t < 1 else f"{t:.3g} s"
-
-
 def _values(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items()) or "(base)"
 
@@ -298,11 +294,10 @@ def markdown_report(result: dict[str, Any]) -> list[str]:
         syn = r.get("synth")
         res = f"{syn['lut']} / {syn['ff']} / {syn['dsp']} / {syn['bram']}" if syn else (
             "does not fit" if not r["fits"] or r.get("synth_refused") else "")
-        cps = "—" if r["cycles_per_step"] is None else f"{r['cycles_per_step']:.1f}"
-        ctt = "—" if r["cycles_to_target"] is None else f"{r['cycles_to_target']:,}"
         fmax = f"{r['fmax_mhz']:.1f} MHz" if r.get("fmax_mhz") else "—"
         lines.append(f"| {rank} | {_values(r['values'])} | {p} | {r['solved']}/{r['seeds']} | "
-                     f"{_steps(r['median_steps'])} | {cps} | {ctt} | {fmax} | "
+                     f"{_steps(r['median_steps'])} | {r['cycles_per_step']:.1f} | "
+                     f"{r['cycles_to_target']:,} | {fmax} | "
                      f"{format_seconds(r.get('time_s'))} | {res} |")
     missed = sum(p["median"] is None for p in result["points"])
     if missed:
