@@ -13,7 +13,7 @@ async def reset_host(dut, spec, idle: list[str]) -> None:
     """Start a 100 MHz clock and reset a top with the host contract's ``ctrl`` port (idle: no start or
     stop, ``n_steps`` 0, the τ's of ``spec``) and the ports named in ``idle`` at 0; return at the falling
     edge of the first clock after reset."""
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+    cocotb.start_soon(Clock(dut.clk, 10, unit="ns", impl="gpi").start())
     dut.rst.value = 1
     for name in ["ctrl__start", "ctrl__stop", "ctrl__n_steps", *idle]:
         getattr(dut, name).value = 0
