@@ -12,16 +12,25 @@ Why this form:
   the digest, and so does an exchange of two words unless ``(i − j)(v_i − v_j)`` is a multiple of 2**31.
 A digest that matches is not a proof: benches also read every register back at intervals and whenever a
 digest differs, so a report still names the first parameter that disagrees.
+
+The check chain (:func:`chain`) folds the digests and status registers of many consecutive updates into one
+32-bit number, so a co-simulation compares every update's state while the simulator, not the bench, steps
+from one update to the next (``testbench/sim_top.py``): FNV-1a over 32-bit words,
+``h ← ((h XOR w) · 16777619) mod 2**32`` for each word ``w`` (taken mod 2**32), starting at 2166136261.
+Unlike the digest it is order-dependent (a run's words are a sequence), and one differing word always
+changes it (XOR then an odd multiplier: both invertible modulo 2**32).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DIGEST_BITS", "digest", "digest_weights"]
+__all__ = ["DIGEST_BITS", "CHAIN_INIT", "CHAIN_PRIME", "chain", "digest", "digest_weights", "digests"]
 
 DIGEST_BITS = 32
 _MASK = (1 << DIGEST_BITS) - 1
+CHAIN_INIT = 2166136261  # FNV-1a's 32-bit offset basis
+CHAIN_PRIME = 16777619   # FNV-1a's 32-bit prime
 
 
 def digest_weights(n: int) -> np.ndarray:
@@ -35,3 +44,19 @@ def digest(values: np.ndarray, width: int) -> int:
         raise ValueError(f"digest width must be an integer from 1 to {DIGEST_BITS}, not {width!r}")
     u = np.asarray(values, dtype=np.int64).astype(np.uint64) & np.uint64((1 << width) - 1)
     return int(np.sum(u * digest_weights(len(u)), dtype=np.uint64)) & _MASK
+
+
+def digests(rows: np.ndarray, width: int) -> np.ndarray:
+    """:func:`digest` of every row of ``rows`` (one register file per row), as uint64."""
+    if not 1 <= width <= DIGEST_BITS:
+        raise ValueError(f"digest width must be an integer from 1 to {DIGEST_BITS}, not {width!r}")
+    u = np.asarray(rows, dtype=np.int64).astype(np.uint64) & np.uint64((1 << width) - 1)
+    return (u @ digest_weights(u.shape[1])) & np.uint64(_MASK)  # uint64 products wrap mod 2**64
+
+
+def chain(words: np.ndarray, h: int = CHAIN_INIT) -> int:
+    """The check chain of ``words`` (integers, row by row: one row per update), continued from ``h``."""
+    h &= _MASK
+    for w in np.asarray(words, dtype=np.uint64).ravel().tolist():
+        h = ((h ^ (w & _MASK)) * CHAIN_PRIME) & _MASK
+    return h

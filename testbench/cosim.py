@@ -119,7 +119,8 @@ def config_digest(config: MGDConfig) -> str:
 
 def generate(config: MGDConfig, out_dir: str | Path | None = None, *,
              core: MGDCoreBase | None = None) -> tuple[Path, dict[str, Any], MGDCoreBase]:
-    """Write the Verilog of ``config``'s core with its verification ``digest`` port; return ``(verilog path,
+    """Write the Verilog of ``config``'s core with its verification ``digest`` port, inside the co-simulation
+    top (:class:`testbench.sim_top.SimTop`: the core's ports and the check driver's); return ``(verilog path,
     the core's parameters, the core)`` (``params.json``: style, latency, readback latency, ...).
 
     ``core``: the core :func:`rtl.cores.build_core` built with ``verify=True`` (built here when not given,
@@ -129,6 +130,7 @@ def generate(config: MGDConfig, out_dir: str | Path | None = None, *,
     from rtl._validate import not_elaborated
     from rtl.cores import build_core
     from rtl.generate import write_verilog
+    from testbench.sim_top import SimTop
 
     if core is None:
         core = build_core(config, verify=True)
@@ -145,7 +147,7 @@ def generate(config: MGDConfig, out_dir: str | Path | None = None, *,
             return path, old, core
     params = {"block": "core", "config": to_toml(config), "data_file_sha256": data, **core.describe(),
               "readback_latency": core.readback_latency, "theta0": [int(v) for v in core.theta0]}
-    write_verilog(core, TOP, out, params)
+    write_verilog(SimTop(core), TOP, out, params)
     return path, params, core
 
 
@@ -190,16 +192,21 @@ def run_cosim(config: MGDConfig, sim: str, steps: int, *, name: str = "config", 
         load_file.write_text("".join(f"{w:x}\n" for w in core.sample_words(inputs.x, inputs.t)))
         env["MGD_COSIM_LOAD"] = str(load_file)
     t0 = time.perf_counter()
-    error = None
-    try:
-        runner.run(sim, build_dir, TOP, TEST_MODULE, env=env, testcase=bench, waves=waves is not None)
-    except AssertionError as exc:  # the cocotb bench's verdict (its message is in the result file too)
-        error = str(exc)
-    sim_s = time.perf_counter() - t0
-    if not result_file.exists():
-        raise CosimError(f"the {sim} bench wrote no result ({result_file}): {error}")
-    r = json.loads(result_file.read_text())
+    r, error = _bench(sim, build_dir, env, bench, waves is not None, result_file)
     mismatch = r.get("mismatch") or (error if error else None)
+    if r.get("replay_steps"):  # the check chain differed: replay update by update to name the parameter
+        replay_file = build_dir / f"replay-{tag}.json"
+        replay_env = {**env, "MGD_COSIM_STEPS": str(r["replay_steps"]), "MGD_COSIM_FREE_STEPS": "0",
+                      "MGD_COSIM_EVAL_EVERY": "0", "MGD_COSIM_COMMANDS": "0",
+                      "MGD_COSIM_RESULT": str(replay_file)}
+        rr, replay_error = _bench(sim, build_dir, replay_env, bench, False, replay_file)
+        found = rr.get("mismatch") or replay_error
+        a, b = r["chain_steps"]
+        mismatch = (f"{found} (found by a per-update replay of steps 0..{r['replay_steps'] - 1}, after the "
+                    f"check chain over steps {a}..{b} differed)" if found else
+                    f"{mismatch}; a per-update replay of those steps found no difference "
+                    f"(a check driver bug?)")
+    sim_s = time.perf_counter() - t0
     wave_out = None
     if waves is not None:
         found = sorted(build_dir.glob("*.fst")) + sorted(build_dir.glob("*.vcd"))
@@ -223,6 +230,20 @@ def run_cosim(config: MGDConfig, sim: str, steps: int, *, name: str = "config", 
         sat_events=r.get("sat_events", 0), waves=wave_out, style=str(params.get("style", "")),
         readbacks=int(r.get("readbacks", 0)), digest_checks=int(r.get("digest_checks", 0)),
         load_beats=int(r.get("load_beats", 0)), load_cycles=int(r.get("load_cycles", 0)))
+
+
+def _bench(sim: str, build_dir: Path, env: dict[str, str], bench: str, waves: bool,
+           result_file: Path) -> tuple[dict[str, Any], str | None]:
+    """Run the cocotb ``bench`` on a built model; return its result file's figures and its verdict's error
+    message (``None`` when it passed)."""
+    error = None
+    try:
+        runner.run(sim, build_dir, TOP, TEST_MODULE, env=env, testcase=bench, waves=waves)
+    except AssertionError as exc:  # the cocotb bench's verdict (its message is in the result file too)
+        error = str(exc)
+    if not result_file.exists():
+        raise CosimError(f"the {sim} bench wrote no result ({result_file}): {error}")
+    return json.loads(result_file.read_text()), error
 
 
 def train(config: MGDConfig, progress: bool = True) -> TrainResult:
