@@ -82,9 +82,15 @@ class SimTop(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         m.submodules.core = core = self._core
-        for name in core.signature.members:
-            if name != "ctrl":
+        for name, member in core.signature.members.items():
+            if name == "ctrl":
+                continue
+            if member.is_signature:
                 wiring.connect(m, wiring.flipped(getattr(self, name)), getattr(core, name))
+            elif member.flow == wiring.In:  # a plain port (e.g. the streamed store's load_restart, loaded)
+                m.d.comb += getattr(core, name).eq(getattr(self, name))
+            else:
+                m.d.comb += getattr(self, name).eq(getattr(core, name))
         chk, busy = self.check, core.status.busy
         idle, start, wait = 0, 1, 2
         state = Signal(range(3))
