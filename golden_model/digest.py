@@ -40,10 +40,7 @@ def digest_weights(n: int) -> np.ndarray:
 
 def digest(values: np.ndarray, width: int) -> int:
     """The digest of a register file holding ``values`` (integers) in ``width``-bit registers."""
-    if not 1 <= width <= DIGEST_BITS:
-        raise ValueError(f"digest width must be an integer from 1 to {DIGEST_BITS}, not {width!r}")
-    u = np.asarray(values, dtype=np.int64).astype(np.uint64) & np.uint64((1 << width) - 1)
-    return int(np.sum(u * digest_weights(len(u)), dtype=np.uint64)) & _MASK
+    return int(digests(np.asarray(values)[None, :], width)[0])
 
 
 def digests(rows: np.ndarray, width: int) -> np.ndarray:

@@ -120,7 +120,7 @@ def model_dir(sim: str, sources: Sequence[str | Path], toplevel: str, *, waves: 
     return BUILD_ROOT / f"{toplevel}-{sim}-{_digest(sources, toplevel, sim)}{'-waves' if waves else ''}"
 
 
-PUBLIC_FLAG = "--public-flat-rw"  # what cocotb's Verilator runner passes, replaced by PUBLIC_TOP_ONLY
+PUBLIC_FLAG = "--public-flat-rw"  # what cocotb's Verilator runner passes, replaced by public_top_only()
 
 
 def public_top_only(top: str) -> str:

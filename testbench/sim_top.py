@@ -74,11 +74,6 @@ class SimTop(wiring.Component):
         self._fields = chain_fields(bool(core.spec.k_m))
         super().__init__({**dict(core.signature.members), "check": Out(CheckSignature())})
 
-    @property
-    def fields(self) -> tuple[tuple[tuple[str, str], str], ...]:
-        """The (port member path, model name) of every word folded into the chain after a run, in order."""
-        return self._fields
-
     def elaborate(self, platform: object) -> Module:
         m = Module()
         m.submodules.core = core = self._core
