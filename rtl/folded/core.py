@@ -24,42 +24,42 @@ Every memory read is synchronous and every memory output is registered in the fa
 Forward passes:
 
 - 0: θ (and the LFSR states) at the item's address, the input word (sample ROM for layer 0, activation
-  memory otherwise) are read (node mode: θ at stage 1).
+  memory otherwise) are read.
 - 1 (:data:`RAM_REG`): the words are registered.
 - 2 (:data:`SELECT`): the item's SIMD broadcast inputs ``a_i`` are selected from its word (the slice
   ``index mod PE``; ``2**A_f`` for the bias, 0 for the idle slots after it in a row's last item) and,
   in weight mode, the lane operands formed (``w' = θ + s·2**(T_f−k_p)`` exact in a perturbed pass, ``θ``
-  otherwise), into the MAC's operand registers (node mode: the θ word's own register, at stage 3, is the
-  operand); 3: products registered.
-- 4 (:data:`ACCUMULATE`): each of the PE accumulators adds its SIMD products (an adder tree, in this
+  otherwise; node mode: ``θ``), into the MAC's operand registers; 3: products registered (beside the
+  multipliers), 4: registered again (beside the accumulators).
+- 5 (:data:`ACCUMULATE`): each of the PE accumulators adds its SIMD products (an adder tree, in this
   cycle); a group's first item restarts the sum at the
   node perturbation (node mode's perturbed pass; exact, the spec adds it after the exact MAC) or 0; node
   mode's perturbed first layer loads the baseline's pre-activation (``z_mem``) instead.
-- 5 (:data:`NEURON`, after a group's last item): activation of the group's PE neurons, written to the
+- 6 (:data:`NEURON`, after a group's last item): activation of the group's PE neurons, written to the
   activation memory (one slice of a P-lane word, lane-enabled) or, for the output layer, into the cost
   unit; in a node-mode baseline pass the first layer's pre-activations are written to ``z_mem``.
-- 5 + :data:`rtl.folded.cost.COST_LATENCY` = 10: the pass's cost is registered as C0 (baseline) or C
-  (perturbed); 11: ``Ĉ = C − C0`` registered.
+- 6 + :data:`rtl.folded.cost.COST_LATENCY` = 11: the pass's cost is registered as C0 (baseline) or C
+  (perturbed); 12: ``Ĉ = C − C0`` registered.
 
-So a forward layer needs :data:`LAYER_GAP` = 5 idle cycles before the next layer reads its outputs.
+So a forward layer needs :data:`LAYER_GAP` = 6 idle cycles before the next layer reads its outputs.
 
 Correlate sweep (one parameter word per item, every layer in address order):
 
 - 0-2: the input ``a_i`` of the parameter's row, as in a forward pass (baseline activations), then held in
-  registers to stage 6.
-- 6 (:data:`CORR_MULTIPLY`): node mode: ``Ĉ·a_i`` on SIMD shared multipliers, one per input slot (the
-  product is the same for every neuron; a lane's sign only picks ``round_R(±Ĉ·a_i, A_f)``); G, M and the
-  LFSR states are read at the item's address (θ two clocks later, at 8, when it is needed two clocks later
-  too).
-- 7: both rounded terms and the words are registered (weight mode's terms are ``±Ĉ``).
-- 8 (:data:`CORR_LANES`): ``G + term`` (:class:`~rtl.folded.correlate.CorrelateLanes`); the advanced LFSR
-  states are written; 9: G is written (0 on an update), ``v = round_R(G, k_η)``; 10: M; 11: θ; 12: θ/M
-  are written; 13: the saturation events are counted.
+  registers to stage 7; Ĉ is copied into the correlation multipliers' operand register at 6.
+- 7 (:data:`CORR_MULTIPLY`): node mode: ``Ĉ·a_i`` on SIMD shared multipliers, one per input slot (the
+  product is the same for every neuron; a lane's sign only picks ``round_R(±Ĉ·a_i, A_f)``), registered
+  beside the multiplier and again at 9 (as the MAC lanes'); 8 (:data:`CORR_READ`): G, M and the LFSR
+  states are read at the item's address (θ two clocks later, at 10, when it is needed two clocks later too).
+- 9: both rounded terms and the words are registered (weight mode's terms are ``±Ĉ``).
+- 10 (:data:`CORR_LANES`): ``G + term`` (:class:`~rtl.folded.correlate.CorrelateLanes`); the advanced LFSR
+  states are written; 11: G is written (0 on an update), ``v = round_R(G, k_η)``; 12: M; 13: θ; 14: θ/M
+  are written; 15: the saturation events are counted.
 
-The first correlate item's multiply (stage 6 of an item issued ``LAYER_GAP + 1`` cycles after the perturbed
-pass's last) is exactly the first cycle ``Ĉ`` is valid (stage 12 of that last item). The sweep needs
-:data:`CORRELATE_GAP` = 13 idle cycles after its last item: its last θ write and event count land before
-the next step reads θ or the host reads the status.
+The Ĉ copy of the first correlate item (stage 6 of an item issued ``LAYER_GAP + 1`` cycles after the
+perturbed pass's last) is exactly the first cycle ``Ĉ`` is valid (stage 13 of that last item). The sweep
+needs :data:`CORRELATE_GAP` = 15 idle cycles after its last item: its last θ write and event count land
+before the next step reads θ or the host reads the status.
 
 Why this shape: one address counter for every bank and a broadcast input keep the lanes identical and the
 memories plain (one read port and one write port each, synchronous read: DP16KD/EBR friendly). The
@@ -107,8 +107,9 @@ Readback: ``rd.index`` (canonical index ``k``) → the index map's ROM at ``k >>
 registered (1 edge) → ``off < r``, ``u = off + (d0 or d1)``, ``address = (a0 or b) + (u >> log2 SIMD)``,
 ``lane = (l0 or l1) + (u mod SIMD)`` (:meth:`~rtl.folded.layout.IndexMap.lookup`; SIMD = 1: ``address =
 (a0 or b) + off``), registered
-(1 edge) → the θ/G/M memories' read ports (1 edge), registered (1 edge) → lane multiplexer:
-:attr:`FoldedCore.readback_latency` = 5, pipelined (a new index every clock). Only while not busy (the read
+(1 edge) → the θ/G/M memories' read ports (1 edge), registered (1 edge) → lane multiplexer, registered
+(1 edge: the ports are flip-flops, so whatever reads them has a whole clock):
+:attr:`FoldedCore.readback_latency` = 6, pipelined (a new index every clock). Only while not busy (the read
 ports belong to the datapath while a step runs); an index ``>= n_params`` reads nothing defined.
 
 Streamed sample store (``samples = "stream"``, ``hardware.samples``): the x and t stores (``x_store``,
@@ -188,16 +189,19 @@ __all__ = ["FoldedCore", "LAYER_GAP", "CORRELATE_GAP", "RUN_SETUP", "MAX_DEPTH",
 # Pipeline stages: clocks after the sequencer issues an item (module docstring).
 #: memory outputs registered
 RAM_REG = 1
-#: broadcast input and lane operands formed, into the MAC's operand registers (products at SELECT + 2)
+#: broadcast input and lane operands formed, into the MAC's operand registers (products at SELECT + 2,
+#: registered again at SELECT + 3: :class:`~rtl.folded.mac.MACLanes`)
 SELECT = 2
 #: accumulators
-ACCUMULATE = 4
+ACCUMULATE = SELECT + 3
 #: a group's sums complete: activation, activation / z memory writes, into the cost unit
-NEURON = 5
+NEURON = ACCUMULATE + 1
 #: correlate sweep: the shared multiplier computes Ĉ·a_i; G, θ, M, LFSR states read
-CORR_MULTIPLY = 6
+CORR_MULTIPLY = 7
 #: correlate sweep: CorrelateLanes' input cycle (G + term); LFSR states written back
-CORR_LANES = 8
+CORR_LANES = CORR_MULTIPLY + 3
+#: correlate sweep: G, M, the LFSR states read (θ THETA_IN clocks later), registered at CORR_LANES
+CORR_READ = CORR_LANES - 2
 
 #: idle cycles after each forward layer (the group outputs written at NEURON, read by the next layer)
 LAYER_GAP = NEURON
@@ -224,9 +228,10 @@ BLOCK_DEPTH = 16
 #: z_mem of 32 lanes is 1,088 flip-flops, not 272 LUT RAM cells sharing one write port)
 REGISTER_DEPTH = 4
 
-# Ĉ is registered at stage NEURON + COST_LATENCY + 1 of the perturbed pass's last item and used from stage
-# CORR_MULTIPLY of the first correlate item, issued LAYER_GAP + 1 cycles later.
-assert LAYER_GAP + 1 + CORR_MULTIPLY >= NEURON + COST_LATENCY + 2
+# Ĉ is registered at stage NEURON + COST_LATENCY + 1 of the perturbed pass's last item and copied into the
+# correlation multipliers' operand register from stage CORR_MULTIPLY - 1 of the first correlate item, issued
+# LAYER_GAP + 1 cycles later.
+assert LAYER_GAP + 1 + CORR_MULTIPLY - 1 >= NEURON + COST_LATENCY + 2
 
 
 def _lane_mux(values: list, sel) -> object:
@@ -333,7 +338,7 @@ class FoldedCore(MGDCoreBase):
     ctrl, status, rd, digest
         The host contract (:mod:`rtl.contract`); ``rd.index`` in (canonical order), ``rd.theta`` (the θ
         format), ``rd.grad``, ``rd.momentum`` (``grad_width``, ``momentum_width`` bits, signed) out
-        :attr:`readback_latency` = 5 clock edges later, one index a clock, while ``status.busy`` is low.
+        :attr:`readback_latency` = 6 clock edges later, one index a clock, while ``status.busy`` is low.
     load, load_restart, loaded
         ``samples = "stream"`` only: the sample-load ports (:func:`rtl.contract.load_ports`), beats of
         ``max(P·x bits, min(PE, n_L)·t bits)`` (one stored word each), :attr:`load_beats` of them.
@@ -414,10 +419,10 @@ class FoldedCore(MGDCoreBase):
 
     @property
     def readback_latency(self) -> int:
-        """Clock edges from ``rd.index`` to ``rd.theta/grad/momentum``: 5 (the index map's ROM and its
-        register, the address arithmetic's register, the parameter memories and their register; module
-        docstring, "Readback")."""
-        return 5
+        """Clock edges from ``rd.index`` to ``rd.theta/grad/momentum``: 6 (the index map's ROM and its
+        register, the address arithmetic's register, the parameter memories and their register, the lane
+        multiplexer's register; module docstring, "Readback")."""
+        return 6
 
     @property
     def samples(self) -> str:
@@ -610,13 +615,12 @@ class FoldedCore(MGDCoreBase):
 
         # ---- stage 0: reads (forward: parameters and input; correlate: input now, parameters at
         # CORR_MULTIPLY; readback when idle) -----------------------------------------------------------
-        corr_read = corr(CORR_MULTIPLY)
-        theta_stage = CORR_MULTIPLY + THETA_IN  # θ reaches CorrelateLanes THETA_IN clocks after G
-        # node mode: θ is the multiplier operand as it is, read a clock late so that its register feeds the
-        # multipliers directly (weight mode forms w' = θ ± amplitude first, in the MAC's operand registers)
-        forward_addr = s_[1]["addr"] if node else seq.addr
-        param_addr = Mux(active, Mux(corr(theta_stage), s_[theta_stage]["addr"], forward_addr), rb_addr)
-        corr_addr = Mux(active, s_[CORR_MULTIPLY]["addr"], rb_addr)
+        corr_read = corr(CORR_READ)
+        theta_stage = CORR_READ + THETA_IN  # θ reaches CorrelateLanes THETA_IN clocks after G
+        # the θ word is registered at RAM_REG and again, lane by lane, in the MAC's operand registers (weight
+        # mode forms w' = θ ± amplitude between the two)
+        param_addr = Mux(active, Mux(corr(theta_stage), s_[theta_stage]["addr"], seq.addr), rb_addr)
+        corr_addr = Mux(active, s_[CORR_READ]["addr"], rb_addr)
         theta_rd = theta_mem.read_port()
         m.d.comb += theta_rd.addr.eq(param_addr)
         g_rd = None
@@ -629,7 +633,7 @@ class FoldedCore(MGDCoreBase):
             m.d.comb += m_rd.addr.eq(corr_addr)
         if lfsr_mem is not None:
             lfsr_rd = lfsr_mem.read_port()
-            m.d.comb += lfsr_rd.addr.eq(Mux(corr_read, s_[CORR_MULTIPLY]["addr"], seq.addr))
+            m.d.comb += lfsr_rd.addr.eq(Mux(corr_read, s_[CORR_READ]["addr"], seq.addr))
         x_addr = Signal(range(max(2, x_depth)), name="x_addr")
         x_rds = [bank.read_port() for bank in x_banks]
         m.d.comb += [rd.addr.eq(x_addr[:index_bits(x_bank)] if len(x_rds) > 1 else x_addr) for rd in x_rds]
@@ -647,7 +651,7 @@ class FoldedCore(MGDCoreBase):
                                        + seq.word)
 
         # ---- stage RAM_REG: every memory output registered (forward items here at stage 1, correlate
-        # items' parameter words at CORR_MULTIPLY + 1) ----------------------------------------------------
+        # items' parameter words at CORR_READ + 1) --------------------------------------------------------
         theta_w = registered(theta_rd.data, "theta_w")
         g_w = registered(g_rd.data, "grad_w") if g_rd is not None else Const(0, P * wg)  # G_old = 0
         m_w = registered(m_rd.data, "momentum_w") if m_rd is not None else None
@@ -694,7 +698,7 @@ class FoldedCore(MGDCoreBase):
             a_slots.append(a)
         op_width = wt if node else wt + 1
         ops = [Signal(signed(op_width), name=f"op{p}") for p in range(P)]
-        if node:  # the θ word's register, at SELECT + 1 (read at stage 1)
+        if node:  # θ as it is
             for p in range(P):
                 m.d.comb += ops[p].eq(thetas[p])
         else:
@@ -705,7 +709,7 @@ class FoldedCore(MGDCoreBase):
         amp_n = s.node_amplitude if node else 0
         init_width = max(1, amp_n.bit_length() + 1)
         m.submodules.mac = mac = MACLanes(lanes=P, simd=S, op_width=op_width, a_shape=a_shape, z_width=wz,
-                                          init_width=init_width, op_registered=node)
+                                          init_width=init_width)
         m.d.comb += [mac.op.eq(pack(ops)), mac.a.eq(pack(a_slots))]
 
         # ---- stage ACCUMULATE: sums (restarted at the node perturbation), or the shared pre-activations --
@@ -771,14 +775,15 @@ class FoldedCore(MGDCoreBase):
                 m.d.sync += c0.eq(pass_cost)
         c_hat = registered(c_reg - c0, "c_hat")
 
-        # ---- correlate sweep: the terms (stage CORR_MULTIPLY, registered at + 1) --------------------------
+        # ---- correlate sweep: the terms (stage CORR_MULTIPLY, products registered twice, terms at + 3) ---
         if node:  # one product Ĉ·a_i per input slot for every lane; a lane's sign picks round_R(±Ĉ·a_i, A_f)
             pos, neg = [], []
             for j, a_c in enumerate(a_slots):
                 sfx = "" if S == 1 else str(j)
                 for k in range(SELECT, CORR_MULTIPLY):
                     a_c = registered(a_c, f"corr_a{k}{'_' + sfx if sfx else ''}")
-                c_prod = registered(c_hat * a_c, f"corr_prod{sfx}")
+                c_op = registered(c_hat, f"corr_c{sfx}")  # beside the multiplier, as a_c's last register
+                c_prod = registered(registered(c_op * a_c, f"corr_prod_r{sfx}"), f"corr_prod{sfx}")
                 pos.append(registered(round_shift(c_prod, s.A_f, s.rounding), f"term_pos{sfx}"))
                 neg.append(registered(round_shift(-c_prod, s.A_f, s.rounding), f"term_neg{sfx}"))
         else:  # s·Ĉ
@@ -850,12 +855,12 @@ class FoldedCore(MGDCoreBase):
                      st.c0.eq(c0), st.sample.eq(sample), st.sat_events.eq(sat), st.cycles.eq(cycles),
                      st.refused.eq(check.refused)]
 
-        # ---- readback (the memories' registered outputs, while idle) ---------------------------------------
-        m.d.comb += [self.rd.theta.eq(_lane_mux(thetas, rb_lane_d)),
+        # ---- readback (the memories' registered outputs, while idle; the lane multiplexer registered) -----
+        m.d.sync += [self.rd.theta.eq(_lane_mux(thetas, rb_lane_d)),
                      self.rd.grad.eq(_lane_mux(elements(g_w, P, wg, True), rb_lane_d) if g_mem is not None
                                      else 0)]
         if m_w is not None:
-            m.d.comb += self.rd.momentum.eq(_lane_mux(elements(m_w, P, wm, True), rb_lane_d))
+            m.d.sync += self.rd.momentum.eq(_lane_mux(elements(m_w, P, wm, True), rb_lane_d))
 
         if self.verify:
             self._digests(m, s_g, s_t, write_g if g_mem is not None else None, write_theta, cl, param_mask)

@@ -6,8 +6,12 @@ perturbation added to it); ``shared/design/FOLDED.md``.
 
 SIMD inputs ``a_0 .. a_{SIMD-1}`` are broadcast, ``a_s`` to lane ``pe·SIMD + s`` of every neuron ``pe``;
 each lane has its own operand, the (perturbed) weight ``w'``.
-Operands and products are registered (DSP-friendly: a multiplier between two registers), so the lanes
-are a three-stage pipeline: operands in, product, accumulator. The node-mode correlation ``s_j·Ĉ·a_i`` does
+Operands and products are registered, and the products registered once more before the adder tree: a
+multiplier between two registers that the placer can put beside its DSP block (each has one load), so that
+the long wires (from the θ memory's output register, to the accumulators) run between flip-flops, not
+through the multiplier (NIST7x7 P = 20 on the ECP5-25k: the θ register sat 41 columns from its DSP and the
+product register 36 columns on the other side, 9.6 of the path's 14.0 ns routing). The lanes are a four-stage
+pipeline: operands in, product, product again, accumulator. The node-mode correlation ``s_j·Ĉ·a_i`` does
 not use these multipliers: its product ``Ĉ·a_i`` is the same for every lane (one broadcast input, one Ĉ),
 so the core computes it once per clock and input on SIMD shared multipliers
 (:class:`rtl.folded.core.FoldedCore`).
@@ -27,8 +31,8 @@ __all__ = ["MACLanes"]
 
 
 class MACLanes(wiring.Component):
-    """``prod_q ← op_q · a_{q mod SIMD}`` (operands registered first); on ``en``, for each neuron ``pe``:
-    ``acc_pe ← (first ? init_pe : acc_pe) + (load ? load_z_pe : Σ_s prod_{pe·SIMD + s})``.
+    """``prod_q ← op_q · a_{q mod SIMD}`` (operands registered first, products twice); on ``en``, for each
+    neuron ``pe``: ``acc_pe ← (first ? init_pe : acc_pe) + (load ? load_z_pe : Σ_s prod_{pe·SIMD + s})``.
 
     Parameters
     ----------
@@ -48,40 +52,37 @@ class MACLanes(wiring.Component):
     init_width : int
         Width of each signed ``init`` lane (PE of them: the node perturbation ``±2**(T_f + A_f - k_p)``,
         or 0).
-    op_registered : bool
-        ``op`` comes straight from registers one clock later (cycle ``c + 1``) and feeds the multipliers
-        as it is: no operand registers of its own (node mode, whose operand is the registered θ word).
 
     Attributes
     ----------
     op : In(P · op_width)
-        Lane operands, flat (lane ``p`` in bits ``[p·op_width, (p+1)·op_width)``), cycle ``c`` (cycle
-        ``c + 1`` with ``op_registered``).
+        Lane operands, flat (lane ``p`` in bits ``[p·op_width, (p+1)·op_width)``), cycle ``c``.
     a : In(SIMD · len(a_shape))
         The SIMD broadcast inputs, flat (``a_s`` in bits ``[s·len, (s+1)·len)``), cycle ``c``.
     prod : Out(P · prod_width)
-        The products of cycle ``c``'s operands, valid in cycle ``c + 2`` (operand registers, product
-        registers), ``prod_width = op_width + len(a) + 1`` signed.
+        The products of cycle ``c``'s operands, valid in cycle ``c + 3`` (operand registers, product
+        registers, their copies), ``prod_width = op_width + len(a) + 1`` signed.
     en, first, load : In(1)
-        Cycle ``c + 2`` (with ``prod``): accumulate; restart the sum (at ``init``); take ``load_z`` instead
+        Cycle ``c + 3`` (with ``prod``): accumulate; restart the sum (at ``init``); take ``load_z`` instead
         of the product (node mode's shared first-layer pre-activations).
     init : In(PE · init_width)
-        Cycle ``c + 2``: the value a restarted sum begins at (node mode: the perturbation, added exactly).
+        Cycle ``c + 3``: the value a restarted sum begins at (node mode: the perturbation, added exactly).
     load_z : In(PE · z_width)
     z : Out(PE · z_width)
-        The PE accumulators, valid in cycle ``c + 3`` (``T_f + A_f`` fraction bits).
+        The PE accumulators, valid in cycle ``c + 4`` (``T_f + A_f`` fraction bits).
 
-    Latency: ``prod`` 2 clocks after ``op``/``a``; ``z`` 1 clock after ``en``: a MAC of the operands of
-    cycle ``c`` is in ``z`` in cycle ``c + 3``.
+    Latency: ``prod`` 3 clocks after ``op``/``a``; ``z`` 1 clock after ``en``: a MAC of the operands of
+    cycle ``c`` is in ``z`` in cycle ``c + 4``.
 
     Netlist: P multipliers (one MULT18X18D / SB_MAC16 each when ``op_width`` and ``len(a) + 1`` fit the
-    block), registers for the SIMD inputs, the P operands (unless ``op_registered``), the P products and the
-    PE accumulators, each behind an adder tree of its SIMD products (combinational, in the accumulator's
-    cycle: ``⌈log2 SIMD⌉`` adders before the accumulating one).
+    block; on the iCE40, Yosys packs the operand and product registers into the SB_MAC16), registers for
+    the SIMD inputs, the P operands, the P products twice and the PE accumulators, each behind an adder
+    tree of its SIMD products (combinational, in the accumulator's cycle: ``⌈log2 SIMD⌉`` adders before the
+    accumulating one).
     """
 
     def __init__(self, *, lanes: int, op_width: int, a_shape, z_width: int, init_width: int = 1,
-                 op_registered: bool = False, simd: int = 1) -> None:
+                 simd: int = 1) -> None:
         with rejecting(self):
             for name, v in (("lanes", lanes), ("op_width", op_width), ("z_width", z_width),
                             ("init_width", init_width), ("simd", simd)):
@@ -92,7 +93,7 @@ class MACLanes(wiring.Component):
             self._lanes, self._op_width, self._simd = lanes, op_width, simd
             pe = lanes // simd
             self._z_width, self._init_width = z_width, init_width
-            self._a_shape, self._op_registered = a_shape, bool(op_registered)
+            self._a_shape = a_shape
             self._prod_width = op_width + a_shape.width + 1
         super().__init__({
             "op": In(flat_width(lanes, op_width)), "a": In(flat_width(simd, a_shape.width)), "en": In(1),
@@ -119,13 +120,10 @@ class MACLanes(wiring.Component):
         loads = elements(self.load_z, PE, wz, True)
         prods, accs = [], []
         for p in range(P):
-            prod = Signal(signed(self._prod_width), name=f"prod{p}")
-            if self._op_registered:
-                op_r = ops[p]
-            else:
-                op_r = Signal(signed(self._op_width), name=f"op_r{p}")
-                m.d.sync += op_r.eq(ops[p])
-            m.d.sync += prod.eq(op_r * a_rs[p % S])
+            op_r = Signal(signed(self._op_width), name=f"op_r{p}")
+            prod_r = Signal(signed(self._prod_width), name=f"prod_r{p}")  # beside the multiplier
+            prod = Signal(signed(self._prod_width), name=f"prod{p}")  # beside the adder tree
+            m.d.sync += [op_r.eq(ops[p]), prod_r.eq(op_r * a_rs[p % S]), prod.eq(prod_r)]
             prods.append(prod)
         for pe in range(PE):
             acc = Signal(signed(wz), name=f"acc{pe}")

@@ -128,7 +128,11 @@ class Sequencer(wiring.Component):
         index, lane, word = Signal.like(self.index), Signal.like(self.lane), Signal.like(self.word)
         addr = Signal.like(self.addr)
         gap = Signal(range(max(self._layer_gap, self._correlate_gap) + 1))
-        n, limit = Signal(STEP_BITS), Signal(STEP_BITS)
+        n = Signal(STEP_BITS)
+        # steps left in the run, the one in progress included: the run-on decision at a step's end is
+        # ``left != 1``, an equality on a register, not ``n + 1 != limit`` (an adder and a compare, which was
+        # the digits core's critical path into the step's clock enables)
+        left = Signal(STEP_BITS)
         taus = {k: Signal(TAU_BITS, init=1, name=f"{k}_reg") for k in ("tau_x", "tau_p", "tau_theta")}
         cnt = {k: Signal(TAU_BITS, name=f"cnt_{k}") for k in taus}
         # ``(n + 1) % τ == 0`` for the step in progress, registered (the counters' add-and-compare was the
@@ -150,11 +154,11 @@ class Sequencer(wiring.Component):
 
         # ---- host protocol (as rtl.controller.Controller) --------------------------------------------
         with m.If(self.ctrl.start):
-            m.d.sync += limit.eq(n + self.ctrl.n_steps)
+            m.d.sync += left.eq(self.ctrl.n_steps)
             for k, reg in taus.items():
                 m.d.sync += reg.eq(getattr(self.ctrl, k))
         with m.If(self.ctrl.stop):  # after the step in progress (none in progress: now)
-            m.d.sync += limit.eq(Mux(state != _IDLE, n + 1, n))
+            m.d.sync += left.eq(state != _IDLE)
 
         def begin_step(base) -> None:
             m.d.sync += [state.eq(_ISSUE), phase.eq(Mux(base, BASE, PERT)), layer.eq(0), group.eq(0),
@@ -162,7 +166,7 @@ class Sequencer(wiring.Component):
 
         with m.Switch(state):
             with m.Case(_IDLE):
-                with m.If((n != limit) & ~self.ctrl.stop):
+                with m.If((left != 0) & ~self.ctrl.stop):
                     begin_step(need_base)
             with m.Case(_ISSUE):
                 m.d.sync += addr.eq(addr + 1)
@@ -191,8 +195,10 @@ class Sequencer(wiring.Component):
                 with m.If(gap == 0):
                     with m.If(phase == CORR):
                         # end of step n: counters, sample, baseline flag; then the next step or idle
-                        m.d.sync += [n.eq(n + 1), need_base.eq(wrap["tau_x"] | wrap["tau_theta"]),
-                                     state.eq(_IDLE)]
+                        # left, as ``limit - n`` was: a stop ends the run here, a start now counts from n
+                        left_now = Mux(self.ctrl.start, self.ctrl.n_steps, left)
+                        m.d.sync += [n.eq(n + 1), left.eq(Mux(self.ctrl.stop, 0, left_now - 1)),
+                                     need_base.eq(wrap["tau_x"] | wrap["tau_theta"]), state.eq(_IDLE)]
                         for k in taus:
                             m.d.sync += cnt[k].eq(Mux(wrap[k], 0, cnt[k] + 1))
                         with m.If(wrap["tau_x"]):
@@ -201,7 +207,7 @@ class Sequencer(wiring.Component):
                             with m.Else():
                                 m.d.sync += [sample.eq(sample + 1), x_base.eq(x_base + lo.in_words[0]),
                                              t_base.eq(t_base + lo.out_words)]
-                        with m.If((n + 1 != limit) & ~self.ctrl.stop):
+                        with m.If((left != 1) & ~self.ctrl.stop):
                             begin_step(wrap["tau_x"] | wrap["tau_theta"])
                     with m.Elif(~last_layer):
                         m.d.sync += [state.eq(_ISSUE), layer.eq(layer + 1),
@@ -210,7 +216,7 @@ class Sequencer(wiring.Component):
                         m.d.sync += [state.eq(_ISSUE), phase.eq(phase + 1), layer.eq(0), addr.eq(0)]
 
         m.d.comb += [
-            self.busy.eq((state != _IDLE) | (n != limit)), self.active.eq(state != _IDLE),
+            self.busy.eq((state != _IDLE) | (left != 0)), self.active.eq(state != _IDLE),
             self.valid.eq(state == _ISSUE), self.phase.eq(phase), self.layer.eq(layer),
             self.group.eq(group), self.index.eq(index), self.lane.eq(lane), self.word.eq(word),
             self.addr.eq(addr), self.first.eq(skip | (index == 0)), self.last.eq(end_row),

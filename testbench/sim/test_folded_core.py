@@ -253,6 +253,15 @@ def test_folded_core_stop_ends_after_the_step_in_progress():
            stop_after=100)
 
 
+def test_folded_core_stop_at_every_clock_around_a_step_end():
+    """A stop in the last clocks of a step, in the step-end clock itself (74 cycles a step here, plus the
+    run's setup clock) and just after it: the sequencer's count of steps left ends the run after the step in
+    progress every time."""
+    config = _shaped([4, 3, 2], "hardware.lanes=2", "mgd.perturbation=node", "mgd.tau_theta=2")
+    for stop_after in range(70, 80):
+        _check(config, 2, [1], stop_after=stop_after)
+
+
 def test_folded_schedule_formula():
     # digits 64-32-10 at P = 8 (the docstring's example, there with gaps 3 and 2), node and weight mode:
     # work 4·65 + 2·33 = 326 items, node mode's perturbed pass 4 + 2·33 = 70, plus the core's gaps
@@ -301,7 +310,7 @@ def test_folded_core_describes_itself():
     core, _ = _core_and_model(_shaped([4, 3, 2], "hardware.lanes=2", "mgd.perturbation=node"), True, False)
     d = core.describe()
     assert (d["style"], d["lanes"], d["depth"], d["groups"], d["readback_latency"]) == ("folded", 2, 14,
-                                                                                        [2, 1], 5)
+                                                                                        [2, 1], 6)
     assert d["cycles_per_step"] == core.cycles(0, 1, 1, 1, 1) - RUN_SETUP
     assert not hasattr(core, "digest")
     Fragment.get(core, None)  # elaborates (and so is not an unused elaboratable)
