@@ -77,11 +77,14 @@ def _deep_recursion() -> Iterator[None]:
         sys.setrecursionlimit(old)
 
 
-def to_verilog(component: wiring.Component, name: str) -> str:
+def to_verilog(component: wiring.Component, name: str, platform: object = None) -> str:
     """Verilog text of ``component`` with top module ``name`` (no source locations: reproducible); memories
-    with the attribute :data:`SPRAM_ATTR` have no initial contents."""
+    with the attribute :data:`SPRAM_ATTR` have no initial contents. ``platform`` is what every
+    ``elaborate`` sees (``None``: the portable design simulators run; the synthesis flow passes
+    :class:`rtl.synth.targets.SynthPlatform`, so that :class:`rtl.multiplier.Multiplier` uses the part's
+    registered DSP)."""
     with _deep_recursion():
-        text = verilog.convert(component, name=name, emit_src=False)
+        text = verilog.convert(component, name=name, emit_src=False, platform=platform)
     marked = text.count(f"(* {SPRAM_ATTR} = 32'd1 *)")
     if not marked:
         return text

@@ -68,9 +68,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", dest="pnr_seed", type=Int(0, (1 << 31) - 1), default=1, metavar="SEED",
                         help="nextpnr placement seed (default 1)")
     parser.add_argument("--router", choices=ROUTERS, default=None,
-                        help="nextpnr's router (default per target: router2 on ECP5, which always "
-                             "finished on the folded cores; router1 on iCE40; router1 gives a higher Fmax "
-                             "where it converges)")
+                        help="nextpnr's router, and only it (default per target: on ECP5 router1, which "
+                             "gives the higher Fmax where it converges, for at most 10 minutes, then "
+                             "router2, which always finished on the folded cores; router1 on iCE40)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_block_args(parser)
     parser.set_defaults(func=_run)

@@ -237,12 +237,31 @@ def test_same_design_on_a_larger_part_reuses_the_yosys_netlist(tmp_path):
 
     first = synthesize(SignBank(lanes=LANES, width=WIDTH), "sign_bank", "ecp5-25k", tmp_path / "a")
     second = synthesize(SignBank(lanes=LANES, width=WIDTH), "sign_bank", "ecp5-85k", tmp_path / "b",
-                        router="router1")
-    # the target's router unless the caller picks one, and nextpnr ran the one the report names
-    assert (first.router, second.router) == ("router2", "router1")
-    assert "router2" in (tmp_path / "a" / "nextpnr.log").read_text().lower()
-    assert "router2" not in (tmp_path / "b" / "nextpnr.log").read_text().lower()
+                        router="router2")
+    # the target's first router (it routes a small block at once) unless the caller picks one, and nextpnr
+    # ran the one the report names
+    assert (first.router, first.router_tried, second.router) == ("router1", [], "router2")
+    assert "router2" not in (tmp_path / "a" / "nextpnr.log").read_text().lower()
+    assert "router2" in (tmp_path / "b" / "nextpnr.log").read_text().lower()
     assert first.stage_cache["yosys"] in ("warm", "cold") and second.stage_cache["yosys"] == "reused"
     assert second.cells_by_type == first.cells_by_type and second.part != first.part
     assert (tmp_path / "a" / "netlist.json").read_bytes() == (tmp_path / "b" / "netlist.json").read_bytes()
     assert second.summary["logic_available"] > first.summary["logic_available"]
+
+
+def test_first_router_that_does_not_finish_falls_back_to_the_target_router(tmp_path, monkeypatch):
+    """The target's first router gets ``first_router_s`` seconds; past them the flow places and routes again
+    with the target's router and the report (JSON and Markdown) says what happened."""
+    import dataclasses
+
+    from rtl.lfsr import SignBank
+    from rtl.synth.targets import TARGETS
+
+    tgt = TARGETS["ecp5-25k"]
+    assert (tgt.first_router, tgt.router) == ("router1", "router2")
+    monkeypatch.setitem(TARGETS, "ecp5-25k", dataclasses.replace(tgt, first_router_s=0.01))
+    report = synthesize(SignBank(lanes=LANES, width=WIDTH), "sign_bank", "ecp5-25k", tmp_path / "out")
+    assert (report.router, report.router_tried) == ("router2", ["router1: did not finish in 0.01 s"])
+    assert "router2" in (tmp_path / "out" / "nextpnr.log").read_text().lower()
+    assert "router2 (after router1: did not finish in 0.01 s)" in (tmp_path / "out" / REPORT_MD).read_text()
+    assert json.loads((tmp_path / "out" / REPORT_JSON).read_text())["router_tried"] == report.router_tried

@@ -29,8 +29,9 @@ Forward passes:
 - 2 (:data:`SELECT`): the item's SIMD broadcast inputs ``a_i`` are selected from its word (the slice
   ``index mod PE``; ``2**A_f`` for the bias, 0 for the idle slots after it in a row's last item) and,
   in weight mode, the lane operands formed (``w' = θ + s·2**(T_f−k_p)`` exact in a perturbed pass, ``θ``
-  otherwise; node mode: ``θ``), into the MAC's operand registers; 3: products registered (beside the
-  multipliers), 4: registered again (beside the accumulators).
+  otherwise; node mode: ``θ``), into the MAC's operand registers; 3: the operands in the multipliers'
+  own registers, 4: the products in theirs (:class:`rtl.multiplier.Multiplier`: inside the MULT18X18D
+  when elaborated for an ECP5).
 - 5 (:data:`ACCUMULATE`): each of the PE accumulators adds its SIMD products (an adder tree, in this
   cycle); a group's first item restarts the sum at the
   node perturbation (node mode's perturbed pass; exact, the spec adds it after the exact MAC) or 0; node
@@ -48,9 +49,10 @@ Correlate sweep (one parameter word per item, every layer in address order):
 - 0-2: the input ``a_i`` of the parameter's row, as in a forward pass (baseline activations), then held in
   registers to stage 7; Ĉ is copied into the correlation multipliers' operand register at 6.
 - 7 (:data:`CORR_MULTIPLY`): node mode: ``Ĉ·a_i`` on SIMD shared multipliers, one per input slot (the
-  product is the same for every neuron; a lane's sign only picks ``round_R(±Ĉ·a_i, A_f)``), registered
-  beside the multiplier and again at 9 (as the MAC lanes'); 8 (:data:`CORR_READ`): G, M and the LFSR
-  states are read at the item's address (θ two clocks later, at 10, when it is needed two clocks later too).
+  product is the same for every neuron; a lane's sign only picks ``round_R(±Ĉ·a_i, A_f)``), on
+  :class:`rtl.multiplier.Multiplier` as the MAC lanes' (operands in its registers at 8, product at 9);
+  8 (:data:`CORR_READ`): G, M and the LFSR states are read at the item's address (θ two clocks later, at
+  10, when it is needed two clocks later too).
 - 9: both rounded terms and the words are registered (weight mode's terms are ``±Ĉ``).
 - 10 (:data:`CORR_LANES`): ``G + term`` (:class:`~rtl.folded.correlate.CorrelateLanes`); the advanced LFSR
   states are written; 11: G is written (0 on an update), ``v = round_R(G, k_η)``; 12: M; 13: θ; 14: θ/M
@@ -179,6 +181,7 @@ from rtl.folded.neurons import NeuronLanes
 from rtl.folded.sequencer import BASE, CORR, PERT, Sequencer
 from rtl.generate import SPRAM_ATTR
 from rtl.lfsr import SignBank, _galois_next
+from rtl.multiplier import Multiplier
 from rtl.pipeline import elements, pack
 from rtl.spec import fail
 from rtl.tau_check import TauCheck
@@ -775,15 +778,17 @@ class FoldedCore(MGDCoreBase):
                 m.d.sync += c0.eq(pass_cost)
         c_hat = registered(c_reg - c0, "c_hat")
 
-        # ---- correlate sweep: the terms (stage CORR_MULTIPLY, products registered twice, terms at + 3) ---
+        # ---- correlate sweep: the terms (stage CORR_MULTIPLY, a two-clock multiplier, terms at + 3) -----
         if node:  # one product Ĉ·a_i per input slot for every lane; a lane's sign picks round_R(±Ĉ·a_i, A_f)
             pos, neg = [], []
             for j, a_c in enumerate(a_slots):
                 sfx = "" if S == 1 else str(j)
                 for k in range(SELECT, CORR_MULTIPLY):
                     a_c = registered(a_c, f"corr_a{k}{'_' + sfx if sfx else ''}")
-                c_op = registered(c_hat, f"corr_c{sfx}")  # beside the multiplier, as a_c's last register
-                c_prod = registered(registered(c_op * a_c, f"corr_prod_r{sfx}"), f"corr_prod{sfx}")
+                c_op = registered(c_hat, f"corr_c{sfx}")  # a copy of Ĉ per multiplier, as a_c's last register
+                m.submodules[f"corr_mul{sfx}"] = mul = Multiplier(len(c_op), len(a_c) + 1)
+                m.d.comb += [mul.a.eq(c_op), mul.b.eq(a_c)]
+                c_prod = mul.p
                 pos.append(registered(round_shift(c_prod, s.A_f, s.rounding), f"term_pos{sfx}"))
                 neg.append(registered(round_shift(-c_prod, s.A_f, s.rounding), f"term_neg{sfx}"))
         else:  # s·Ĉ

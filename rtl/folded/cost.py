@@ -13,6 +13,7 @@ from amaranth.lib.wiring import In, Out
 from golden_model.fixed_network import FixedSpec
 from rtl._validate import rejecting
 from rtl.arith import fit, round_shift, tree_sum
+from rtl.multiplier import Multiplier
 from rtl.pipeline import elements, flat_width
 
 __all__ = ["LaneCost", "COST_LATENCY"]
@@ -61,7 +62,8 @@ class LaneCost(wiring.Component):
     cost : Out(unsigned(W_C))
         ``C``, cost format.
 
-    Netlist: ``lanes`` subtractors and squarers (mse: one MULT18X18D / SB_MAC16 each) or absolute values
+    Netlist: ``lanes`` subtractors and squarers (mse: one :class:`rtl.multiplier.Multiplier` each, a
+    registered MULT18X18D / SB_MAC16 whose operand registers hold ``d``) or absolute values
     (l1), a two-stage adder tree and the ``C_exact`` register; no memory.
     """
 
@@ -91,19 +93,19 @@ class LaneCost(wiring.Component):
         # c: inputs registered
         y_r, t_r, mask_r = Signal.like(self.y), Signal.like(self.t), Signal.like(self.mask)
         m.d.sync += [y_r.eq(self.y), t_r.eq(self.t), mask_r.eq(self.mask)]
-        # c+1: masked differences
-        ds = []
+        # c+1: masked differences (mse: the multiplier's operand registers); c+2: terms
+        terms = []
         ys, ts = elements(y_r, n, wa, s.act.signed), elements(t_r, n, wa, s.act.signed)
         for p, (y, t) in enumerate(zip(ys, ts)):
             d = Signal(signed(wa + 2), name=f"cost_d{p}")
-            m.d.sync += d.eq(Mux(mask_r[p], _as_signed(y) - _as_signed(t), 0))
-            ds.append(d)
-        # c+2: terms
-        terms = []
-        for p, d in enumerate(ds):
             term = Signal(unsigned(2 * (wa + 1)) if s.cost_kind == "mse" else unsigned(wa + 1),
                           name=f"cost_term{p}")
-            m.d.sync += term.eq(d * d if s.cost_kind == "mse" else Mux(d < 0, -d, d))
+            diff = Mux(mask_r[p], _as_signed(y) - _as_signed(t), 0)
+            if s.cost_kind == "mse":
+                m.submodules[f"cost_square{p}"] = sq = Multiplier(wa + 2, wa + 2)
+                m.d.comb += [d.eq(diff), sq.a.eq(d), sq.b.eq(d), term.eq(sq.p)]
+            else:
+                m.d.sync += [d.eq(diff), term.eq(Mux(d < 0, -d, d))]
             terms.append(term)
         # c+3: sums of four
         quads = []

@@ -6,15 +6,15 @@ perturbation added to it); ``shared/design/FOLDED.md``.
 
 SIMD inputs ``a_0 .. a_{SIMD-1}`` are broadcast, ``a_s`` to lane ``pe·SIMD + s`` of every neuron ``pe``;
 each lane has its own operand, the (perturbed) weight ``w'``.
-Operands and products are registered, and the products registered once more before the adder tree: a
-multiplier between two registers that the placer can put beside its DSP block (each has one load), so that
-the long wires (from the θ memory's output register, to the accumulators) run between flip-flops, not
-through the multiplier (NIST7x7 P = 20 on the ECP5-25k: the θ register sat 41 columns from its DSP and the
-product register 36 columns on the other side, 9.6 of the path's 14.0 ns routing). The lanes are a four-stage
-pipeline: operands in, product, product again, accumulator. The node-mode correlation ``s_j·Ĉ·a_i`` does
-not use these multipliers: its product ``Ĉ·a_i`` is the same for every lane (one broadcast input, one Ĉ),
-so the core computes it once per clock and input on SIMD shared multipliers
-(:class:`rtl.folded.core.FoldedCore`).
+Operands are registered, then each lane's :class:`rtl.multiplier.Multiplier` registers them again and its
+product (on the ECP5 inside the MULT18X18D), so that the long wires (from the θ memory's output register,
+to the accumulators) run between flip-flops, never through the multiplier (NIST7x7 P = 20 on the
+ECP5-25k with the multiply in the fabric's registers: the θ register sat 41 columns from its DSP and the
+product register 36 columns on the other side, 9.6 of the path's 14.0 ns routing). The lanes are a
+four-stage pipeline: operands in, the multiplier's operand registers, its product register, accumulator.
+The node-mode correlation ``s_j·Ĉ·a_i`` does not use these multipliers: its product ``Ĉ·a_i`` is the same
+for every lane (one broadcast input, one Ĉ), so the core computes it once per clock and input on SIMD
+shared multipliers (:class:`rtl.folded.core.FoldedCore`).
 """
 
 from __future__ import annotations
@@ -25,14 +25,15 @@ from amaranth.lib.wiring import In, Out
 
 from rtl._validate import rejecting
 from rtl.arith import tree_sum
+from rtl.multiplier import Multiplier
 from rtl.pipeline import elements, flat_width, pack
 
 __all__ = ["MACLanes"]
 
 
 class MACLanes(wiring.Component):
-    """``prod_q ← op_q · a_{q mod SIMD}`` (operands registered first, products twice); on ``en``, for each
-    neuron ``pe``: ``acc_pe ← (first ? init_pe : acc_pe) + (load ? load_z_pe : Σ_s prod_{pe·SIMD + s})``.
+    """``prod_q ← op_q · a_{q mod SIMD}`` (operands registered, then a two-clock multiplier); on ``en``, for
+    each neuron ``pe``: ``acc_pe ← (first ? init_pe : acc_pe) + (load ? load_z_pe : Σ_s prod_{pe·SIMD + s})``.
 
     Parameters
     ----------
@@ -60,8 +61,8 @@ class MACLanes(wiring.Component):
     a : In(SIMD · len(a_shape))
         The SIMD broadcast inputs, flat (``a_s`` in bits ``[s·len, (s+1)·len)``), cycle ``c``.
     prod : Out(P · prod_width)
-        The products of cycle ``c``'s operands, valid in cycle ``c + 3`` (operand registers, product
-        registers, their copies), ``prod_width = op_width + len(a) + 1`` signed.
+        The products of cycle ``c``'s operands, valid in cycle ``c + 3`` (operand registers, the
+        multiplier's operand and product registers), ``prod_width = op_width + len(a) + 1`` signed.
     en, first, load : In(1)
         Cycle ``c + 3`` (with ``prod``): accumulate; restart the sum (at ``init``); take ``load_z`` instead
         of the product (node mode's shared first-layer pre-activations).
@@ -75,8 +76,9 @@ class MACLanes(wiring.Component):
     cycle ``c`` is in ``z`` in cycle ``c + 4``.
 
     Netlist: P multipliers (one MULT18X18D / SB_MAC16 each when ``op_width`` and ``len(a) + 1`` fit the
-    block; on the iCE40, Yosys packs the operand and product registers into the SB_MAC16), registers for
-    the SIMD inputs, the P operands, the P products twice and the PE accumulators, each behind an adder
+    block, with both register stages inside it: the MULT18X18D's own REG_INPUT/REG_OUTPUT registers when
+    elaborated for an ECP5, on the iCE40 Yosys packs them into the SB_MAC16), registers for the SIMD inputs
+    and the P operands in the fabric, and the PE accumulators, each behind an adder
     tree of its SIMD products (combinational, in the accumulator's cycle: ``⌈log2 SIMD⌉`` adders before the
     accumulating one).
     """
@@ -121,10 +123,10 @@ class MACLanes(wiring.Component):
         prods, accs = [], []
         for p in range(P):
             op_r = Signal(signed(self._op_width), name=f"op_r{p}")
-            prod_r = Signal(signed(self._prod_width), name=f"prod_r{p}")  # beside the multiplier
-            prod = Signal(signed(self._prod_width), name=f"prod{p}")  # beside the adder tree
-            m.d.sync += [op_r.eq(ops[p]), prod_r.eq(op_r * a_rs[p % S]), prod.eq(prod_r)]
-            prods.append(prod)
+            m.d.sync += op_r.eq(ops[p])
+            m.submodules[f"mul{p}"] = mul = Multiplier(self._op_width, self._a_shape.width + 1)
+            m.d.comb += [mul.a.eq(op_r), mul.b.eq(a_rs[p % S])]
+            prods.append(mul.p)
         for pe in range(PE):
             acc = Signal(signed(wz), name=f"acc{pe}")
             total = tree_sum(prods[pe * S:(pe + 1) * S])

@@ -45,6 +45,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,7 +61,7 @@ from rtl.synth import tools
 from rtl.synth.fit import check_cells, check_resources
 from rtl.synth.harness import HARNESS_NOTE, SynthHarness
 from rtl.synth.report import REPORT_JSON, REPORT_MD, SynthReport
-from rtl.synth.targets import ROUTERS, DoesNotFitError, SynthesisError, Target, get_target
+from rtl.synth.targets import ROUTERS, DoesNotFitError, SynthesisError, SynthPlatform, Target, get_target
 
 __all__ = ["synthesize", "yosys_script"]
 
@@ -110,7 +111,8 @@ def synthesize(component: wiring.Component, top_name: str, target: str, out_dir:
     seed : int
         nextpnr placement seed (same inputs and seed, same result).
     router : str, optional
-        nextpnr's ``--router``, one of :data:`rtl.synth.targets.ROUTERS` (default: the target's ``router``).
+        nextpnr's ``--router``, one of :data:`rtl.synth.targets.ROUTERS`. Default: the target's
+        ``first_router`` for at most its ``first_router_s`` seconds, then (or without one) its ``router``.
     params : dict, optional
         Block parameters, copied into the report.
     progress : callable, optional
@@ -140,9 +142,7 @@ def synthesize(component: wiring.Component, top_name: str, target: str, out_dir:
         raise SynthesisError(f"freq_mhz must be a positive number of MHz, not {freq_mhz!r}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise SynthesisError(f"seed must be a non-negative integer, not {seed!r}")
-    if router is None:
-        router = tgt.router
-    if router not in ROUTERS:
+    if router is not None and router not in ROUTERS:
         raise SynthesisError(f"router must be one of {', '.join(map(repr, ROUTERS))}, not {router!r}")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", top_name):
         raise SynthesisError(f"top_name must be a Verilog identifier ([A-Za-z_][A-Za-z0-9_]*), "
@@ -186,7 +186,7 @@ def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, 
     _stage(progress, "verilog")
     t0 = time.perf_counter()
     harness = SynthHarness(component)
-    (build / f"{top}.v").write_text(to_verilog(harness, top))
+    (build / f"{top}.v").write_text(to_verilog(harness, top, SynthPlatform(tgt.family)))
     seconds["verilog"] = time.perf_counter() - t0
 
     # 2. Yosys: technology mapping, JSON netlist, cell statistics (reused when only the part changed).
@@ -218,22 +218,36 @@ def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, 
     # 3. nextpnr: pack, place, route, timing report.
     _stage(progress, "nextpnr")
     t0 = time.perf_counter()
-    args = [*tgt.nextpnr_args, "--router", router, "--json", "netlist.json",
-            "--report", "nextpnr_report.json",
-            "--seed", str(seed), "--freq", f"{freq_mhz:g}", "--timing-allow-fail",
-            "--log", "nextpnr.log", "-q"]
-    proc, cold = tools.run_tool(tgt.nextpnr, args, build)
+    plan: list[tuple[str, float | None]] = [(router, None)] if router is not None else (
+        [(tgt.first_router, tgt.first_router_s)] if tgt.first_router else []) + [(tgt.router, None)]
+    tried: list[str] = []
+    for router, budget in plan:
+        (build / "nextpnr_report.json").unlink(missing_ok=True)
+        args = [*tgt.nextpnr_args, "--router", router, "--json", "netlist.json",
+                "--report", "nextpnr_report.json",
+                "--seed", str(seed), "--freq", f"{freq_mhz:g}", "--timing-allow-fail",
+                "--log", "nextpnr.log", "-q"]
+        try:
+            proc, cold = tools.run_tool(tgt.nextpnr, args, build, timeout_s=budget)
+        except subprocess.TimeoutExpired:
+            tried.append(f"{router}: did not finish in {budget:g} s")
+            continue
+        cache["nextpnr"] = "cold" if cold else "warm"
+        log = (build / "nextpnr.log").read_text(errors="replace") if (build / "nextpnr.log").exists() else ""
+        overflows = [(r, u, a) for r, (u, a) in _report.log_utilisation(log).items() if u > a]
+        if overflows:
+            detail = "; ".join(f"{r} used {u}, available {a} ({100.0 * u / a:.0f} %)"
+                               for r, u, a in overflows)
+            raise DoesNotFitError(f"design {top_name!r} does not fit {tgt.name} ({tgt.part}): {detail}",
+                                  overflows)
+        if proc.returncode == 0 and (build / "nextpnr_report.json").exists():
+            break
+        if budget is None:  # the last router: its failure is the flow's
+            raise SynthesisError(f"nextpnr ({tgt.nextpnr} --router {router}) failed for {what} (exit "
+                                 f"{proc.returncode}); end of nextpnr.log:\n"
+                                 f"{tools.tail(build / 'nextpnr.log', proc.stderr)}")
+        tried.append(f"{router}: failed (exit {proc.returncode})")
     seconds["nextpnr"] = time.perf_counter() - t0
-    cache["nextpnr"] = "cold" if cold else "warm"
-    log = (build / "nextpnr.log").read_text(errors="replace") if (build / "nextpnr.log").exists() else ""
-    overflows = [(r, u, a) for r, (u, a) in _report.log_utilisation(log).items() if u > a]
-    if overflows:
-        detail = "; ".join(f"{r} used {u}, available {a} ({100.0 * u / a:.0f} %)" for r, u, a in overflows)
-        raise DoesNotFitError(f"design {top_name!r} does not fit {tgt.name} ({tgt.part}): {detail}",
-                              overflows)
-    if proc.returncode != 0 or not (build / "nextpnr_report.json").exists():
-        raise SynthesisError(f"nextpnr ({tgt.nextpnr}) failed for {what} (exit {proc.returncode}); "
-                             f"end of nextpnr.log:\n{tools.tail(build / 'nextpnr.log', proc.stderr)}")
     pnr = json.loads((build / "nextpnr_report.json").read_text())
 
     # 4. Report.
@@ -276,7 +290,7 @@ def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, 
         harness={"input_bits": harness.input_bits, "output_bits": harness.output_bits,
                  "overhead_ff": harness.overhead_ff, "note": HARNESS_NOTE},
         tools=versions, stage_seconds=seconds, stage_cache=cache, seed=seed, freq_mhz=float(freq_mhz),
-        router=router, command=command)
+        router=router, router_tried=tried, command=command)
     seconds["report"] = time.perf_counter() - t0
     seconds["total"] = time.perf_counter() - t_all
     report.stage_seconds = {k: round(v, 3) for k, v in seconds.items()}

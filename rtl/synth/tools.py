@@ -32,16 +32,19 @@ def tool_path(name: str) -> str:
     return found
 
 
-def run_tool(name: str, args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess, bool]:
+def run_tool(name: str, args: list[str], cwd: Path,
+             timeout_s: float | None = None) -> tuple[subprocess.CompletedProcess, bool]:
     """Run YoWASP tool ``name`` in ``cwd`` with file arguments relative to it (the one WASI-safe way).
 
     Returns the completed process and whether the tool compiled its WebAssembly first (a cold cache).
+    With ``timeout_s`` the tool is killed after that many seconds and ``subprocess.TimeoutExpired`` raised.
     """
     for a in args:
         if os.path.isabs(a) or os.sep in a:
             raise SynthesisError(f"internal: YoWASP argument {a!r} must be a bare file name in the build "
                                  "folder (absolute paths are not the host's inside the WASI sandbox)")
-    proc = subprocess.run([tool_path(name), *args], cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run([tool_path(name), *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout_s)
     cold = "Preparing to run" in proc.stderr
     return proc, cold
 
