@@ -195,9 +195,11 @@ class Sequencer(wiring.Component):
                 with m.If(gap == 0):
                     with m.If(phase == CORR):
                         # end of step n: counters, sample, baseline flag; then the next step or idle
-                        # left, as ``limit - n`` was: a stop ends the run here, a start now counts from n
-                        left_now = Mux(self.ctrl.start, self.ctrl.n_steps, left)
-                        m.d.sync += [n.eq(n + 1), left.eq(Mux(self.ctrl.stop, 0, left_now - 1)),
+                        # left, as ``limit - n`` was: a stop ends the run here, a start now counts from n;
+                        # both decrements before the start's mux (the τ check's accept was the critical
+                        # path into a 32-bit carry chain)
+                        left_now = Mux(self.ctrl.start, self.ctrl.n_steps - 1, left - 1)
+                        m.d.sync += [n.eq(n + 1), left.eq(Mux(self.ctrl.stop, 0, left_now)),
                                      need_base.eq(wrap["tau_x"] | wrap["tau_theta"]), state.eq(_IDLE)]
                         for k in taus:
                             m.d.sync += cnt[k].eq(Mux(wrap[k], 0, cnt[k] + 1))
