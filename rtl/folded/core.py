@@ -29,9 +29,9 @@ Forward passes:
 - 2 (:data:`SELECT`): the item's SIMD broadcast inputs ``a_i`` are selected from its word (the slice
   ``index mod PE``; ``2**A_f`` for the bias, 0 for the idle slots after it in a row's last item) and,
   in weight mode, the lane operands formed (``w' = θ + s·2**(T_f−k_p)`` exact in a perturbed pass, ``θ``
-  otherwise; node mode: ``θ``), into the MAC's operand registers; 3: the operands in the multipliers'
-  own registers, 4: the products in theirs (:class:`rtl.multiplier.Multiplier`: inside the MULT18X18D
-  when elaborated for an ECP5).
+  otherwise; node mode: ``θ``), into the MAC's operand registers (they hold them at 3); 4: the operands
+  in the multipliers' own registers, 5: the products in theirs (:class:`rtl.multiplier.Multiplier`:
+  inside the MULT18X18D when elaborated for an ECP5).
 - 5 (:data:`ACCUMULATE`): each of the PE accumulators adds its SIMD products (an adder tree, in this
   cycle); a group's first item restarts the sum at the
   node perturbation (node mode's perturbed pass; exact, the spec adds it after the exact MAC) or 0; node
@@ -192,8 +192,8 @@ __all__ = ["FoldedCore", "LAYER_GAP", "CORRELATE_GAP", "RUN_SETUP", "MAX_DEPTH",
 # Pipeline stages: clocks after the sequencer issues an item (module docstring).
 #: memory outputs registered
 RAM_REG = 1
-#: broadcast input and lane operands formed, into the MAC's operand registers (products at SELECT + 2,
-#: registered again at SELECT + 3: :class:`~rtl.folded.mac.MACLanes`)
+#: broadcast input and lane operands formed, into the MAC's operand registers (the products at SELECT + 3:
+#: :class:`~rtl.folded.mac.MACLanes`)
 SELECT = 2
 #: accumulators
 ACCUMULATE = SELECT + 3
