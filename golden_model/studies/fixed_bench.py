@@ -30,6 +30,7 @@ FIXED_CASES: dict[str, tuple[str, list[str]]] = {
     "nist7x7 49-4-4 node": ("nist7x7", ["network.layers=[49,4,4]", "mgd.perturbation=node"]),
     "nist7x7 49-16-4 weight": ("nist7x7", ["network.layers=[49,16,4]", "mgd.perturbation=weight"]),
     "nist7x7 49-16-4 node": ("nist7x7", ["network.layers=[49,16,4]", "mgd.perturbation=node"]),
+    "digits 64-32-10 node, folded P = 32": ("digits", []),  # as scripts.flows.bench.COSIM_CASES
 }
 
 

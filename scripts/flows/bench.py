@@ -46,6 +46,7 @@ __all__ = ["COMPARE_TASKS", "COSIM_CASES", "DEFAULT_COMPARE_TASKS", "CompareErro
 COSIM_CASES: dict[str, tuple[str, list[str]]] = {
     "xor 2-2-1 weight": ("xor", ["mgd.perturbation=weight"]),
     "parity4 4-8-1 weight": ("parity4", ["mgd.perturbation=weight"]),
+    "digits 64-32-10 node, folded P = 32": ("digits", []),  # the digits preset's own core
 }
 
 # name -> (preset, overrides); the tasks of ``mgd compare``: each preset as it is, in its own hardware style
