@@ -11,8 +11,9 @@ flow's :class:`rtl.synth.targets.SynthPlatform` or an amaranth-boards ECP5 platf
 one MULT18X18D with its own input and output registers (``REG_INPUTA_CLK``, ``REG_INPUTB_CLK``,
 ``REG_OUTPUT_CLK`` on ``CLK0``), so the multiply itself is register to register inside the slice and only
 a wire enters and leaves it. Elaborated for anything else (simulation, iCE40, ``platform=None``) it is the
-same two clocks in Amaranth (on the iCE40 Yosys packs both register stages into the SB_MAC16). The two are
-equal cycle for cycle: ``testbench/sim/test_multiplier.py`` runs both in Icarus against random operands.
+same two clocks in Amaranth (on the iCE40 Yosys may pack the registers into the SB_MAC16: not re-checked
+since). The two are equal cycle for cycle: ``testbench/test_multiplier.py`` runs both in Icarus against
+random and extreme operands, with resets.
 """
 
 from __future__ import annotations

@@ -76,8 +76,8 @@ class MACLanes(wiring.Component):
     cycle ``c`` is in ``z`` in cycle ``c + 4``.
 
     Netlist: P multipliers (one MULT18X18D / SB_MAC16 each when ``op_width`` and ``len(a) + 1`` fit the
-    block, with both register stages inside it: the MULT18X18D's own REG_INPUT/REG_OUTPUT registers when
-    elaborated for an ECP5, on the iCE40 Yosys packs them into the SB_MAC16), registers for the SIMD inputs
+    block; both register stages are the MULT18X18D's own REG_INPUT/REG_OUTPUT registers when elaborated
+    for an ECP5, on the iCE40 what Yosys packs), registers for the SIMD inputs
     and the P operands in the fabric, and the PE accumulators, each behind an adder
     tree of its SIMD products (combinational, in the accumulator's cycle: ``⌈log2 SIMD⌉`` adders before the
     accumulating one).
