@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import subprocess
+from pathlib import Path
 
 import pytest
 from amaranth.back import verilog
@@ -13,7 +14,7 @@ from rtl.multiplier import Multiplier
 from rtl.synth.targets import SynthPlatform
 from testbench import runner
 
-MODEL = runner.Path(__file__).resolve().parent / "models" / "ecp5_mult18x18d.v"
+MODEL = Path(__file__).resolve().parent / "models" / "ecp5_mult18x18d.v"
 CYCLES = 2000
 
 

@@ -181,6 +181,7 @@ from rtl.folded.neurons import NeuronLanes
 from rtl.folded.sequencer import BASE, CORR, PERT, Sequencer
 from rtl.generate import SPRAM_ATTR
 from rtl.lfsr import SignBank, _galois_next
+from rtl.multiplier import LATENCY as MULTIPLIER_LATENCY
 from rtl.multiplier import Multiplier
 from rtl.pipeline import elements, pack
 from rtl.spec import fail
@@ -192,17 +193,18 @@ __all__ = ["FoldedCore", "LAYER_GAP", "CORRELATE_GAP", "RUN_SETUP", "MAX_DEPTH",
 # Pipeline stages: clocks after the sequencer issues an item (module docstring).
 #: memory outputs registered
 RAM_REG = 1
-#: broadcast input and lane operands formed, into the MAC's operand registers (the products at SELECT + 3:
+#: broadcast input and lane operands formed, into the MAC's operand registers (then the multipliers':
 #: :class:`~rtl.folded.mac.MACLanes`)
 SELECT = 2
-#: accumulators
-ACCUMULATE = SELECT + 3
+#: accumulators: the products of the operands registered at SELECT, after the multipliers' latency
+ACCUMULATE = SELECT + 1 + MULTIPLIER_LATENCY
 #: a group's sums complete: activation, activation / z memory writes, into the cost unit
 NEURON = ACCUMULATE + 1
 #: correlate sweep: the shared multiplier computes Ĉ·a_i; G, θ, M, LFSR states read
 CORR_MULTIPLY = 7
-#: correlate sweep: CorrelateLanes' input cycle (G + term); LFSR states written back
-CORR_LANES = CORR_MULTIPLY + 3
+#: correlate sweep: CorrelateLanes' input cycle (G + term, the products rounded and registered); LFSR states
+#: written back
+CORR_LANES = CORR_MULTIPLY + MULTIPLIER_LATENCY + 1
 #: correlate sweep: G, M, the LFSR states read (θ THETA_IN clocks later), registered at CORR_LANES
 CORR_READ = CORR_LANES - 2
 
