@@ -16,7 +16,7 @@ from tqdm import tqdm
 from rtl.synth import REPORT_JSON, REPORT_MD, TARGETS, get_target, synthesize
 from rtl.synth.targets import ROUTERS
 from scripts.blocks import add_block_args, build_block
-from scripts.common import Int, Number, OutPath, UsageError
+from scripts.common import IntList, Number, OutPath, UsageError
 
 NAME = "synth"
 HELP = "synthesize a hardware block with Yosys + nextpnr and report resources and Fmax"
@@ -43,7 +43,9 @@ def _run(args: argparse.Namespace) -> int:
             started.append(stage)
             bar.set_postfix_str(_STAGES.get(stage, stage))
 
-        report = synthesize(component, top, target.name, args.out, freq_mhz=freq, seed=args.pnr_seed,
+        seeds = args.pnr_seed
+        report = synthesize(component, top, target.name, args.out, freq_mhz=freq,
+                            seed=seeds[0] if len(seeds) == 1 else list(seeds),
                             router=args.router,
                             params=params, progress=progress,
                             command=shlex.join(["mgd", *sys.argv[1:]]))
@@ -65,8 +67,10 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="clock target for nextpnr in MHz (default: per target; missing it is reported, "
                              "not an error)")
     # dest pnr_seed: a block's own --seed (sign-bank's LFSR seed) must not overwrite the placement seed
-    parser.add_argument("--seed", dest="pnr_seed", type=Int(0, (1 << 31) - 1), default=1, metavar="SEED",
-                        help="nextpnr placement seed (default 1)")
+    parser.add_argument("--seed", dest="pnr_seed", type=IntList(0, (1 << 31) - 1), default=(1,),
+                        metavar="SEED[,SEED...]",
+                        help="nextpnr placement seed (default 1); several (e.g. 1,2,3): each is placed and "
+                             "routed, the fastest kept, every seed's Fmax in the report's seed table")
     parser.add_argument("--router", choices=ROUTERS, default=None,
                         help="nextpnr's router, and only it (default per target: on ECP5 router1, which "
                              "gives the higher Fmax where it converges, for at most 10 minutes, then "

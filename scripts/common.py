@@ -55,6 +55,24 @@ class Int(Checked):
             raise UsageError(f"{option} must be {int_range(self.lo, self.hi)}, not {text!r}") from None
 
 
+class IntList(Checked):
+    """Comma-separated distinct integers from ``lo`` to ``hi``, in the order given (a tuple)."""
+
+    def __init__(self, lo: int, hi: int) -> None:
+        self.lo, self.hi = lo, hi
+        self.__name__ = "int list"
+
+    def convert(self, option: str, text: str) -> tuple[int, ...]:
+        allowed = f"one or more distinct comma-separated integers, each {int_range(self.lo, self.hi)}"
+        try:
+            values = tuple(int(v) for v in text.split(","))
+        except ValueError:
+            raise UsageError(f"{option} must be {allowed}, not {text!r}") from None
+        if len(set(values)) != len(values) or any(not self.lo <= v <= self.hi for v in values):
+            raise UsageError(f"{option} must be {allowed}, not {text!r}")
+        return values
+
+
 class Number(Checked):
     """A finite number in a range (``lo_open``/``hi_open``: the bound itself is excluded)."""
 

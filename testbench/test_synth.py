@@ -265,3 +265,64 @@ def test_first_router_that_does_not_finish_falls_back_to_the_target_router(tmp_p
     assert "router2" in (tmp_path / "out" / "nextpnr.log").read_text().lower()
     assert "router2 (after router1: did not finish in 0.01 s)" in (tmp_path / "out" / REPORT_MD).read_text()
     assert json.loads((tmp_path / "out" / REPORT_JSON).read_text())["router_tried"] == report.router_tried
+
+
+def test_several_seeds_keep_the_fastest_and_list_every_one(tmp_path):
+    """``mgd synth --seed 1,2,3``: each seed placed and routed (Yosys once), the fastest in the folder, the
+    sweep in both reports; a seed's figure is what that seed alone gives (same inputs, same seed)."""
+    out = tmp_path / "sweep"
+    proc = _mgd_synth("ice40-up5k", out, "--seed", "3,1,2", "sign-bank", "--lanes", str(LANES),
+                      "--width", str(WIDTH))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / REPORT_JSON).read_text())
+    sweep = report["seed_sweep"]
+    assert [r["seed"] for r in sweep] == [3, 1, 2]
+    fmax = {r["seed"]: r["fmax_mhz"] for r in sweep}
+    assert report["summary"]["fmax_mhz"] == max(fmax.values()) == fmax[report["seed"]]
+    assert all(r["router"] == "router1" and r["critical_path"] and r["nextpnr_s"] > 0 for r in sweep)
+    assert f"the best of 3 placement seeds (seed {report['seed']})" in proc.stdout.splitlines()[0]
+    md = (out / REPORT_MD).read_text()
+    assert "## Placement seeds" in md and f"best {max(fmax.values()):.2f}" in md
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "a seed's build folder was left"
+    alone = synthesize(_sign_bank(), "sign_bank", "ice40-up5k", tmp_path / "alone", seed=2)
+    assert alone.summary["fmax_mhz"] == fmax[2] and alone.seed_sweep == []
+
+
+def _sign_bank():
+    from rtl.lfsr import SignBank
+
+    return SignBank(lanes=LANES, width=WIDTH)
+
+
+def test_a_seed_that_fails_is_listed_and_only_all_failing_is_an_error(tmp_path, monkeypatch):
+    import rtl.synth.flow as flow
+
+    real = flow._flow
+
+    def failing(component, top, tgt, build, freq, seed, *rest):
+        if seed in bad:
+            raise SynthesisError(f"nextpnr failed for seed {seed} (exit 125)\nlog tail")
+        return real(component, top, tgt, build, freq, seed, *rest)
+
+    monkeypatch.setattr(flow, "_flow", failing)
+    bad = {2}
+    report = synthesize(_sign_bank(), "sign_bank", "ice40-up5k", tmp_path / "out", seed=[1, 2])
+    assert report.seed == 1 and report.seed_sweep[1] == {"seed": 2,
+                                                        "error": "nextpnr failed for seed 2 (exit 125)"}
+    assert "failed: nextpnr failed for seed 2" in (tmp_path / "out" / REPORT_MD).read_text()
+    bad = {1, 2}
+    with pytest.raises(SynthesisError, match=r"^nextpnr failed for sign_bank on ice40-up5k at every seed: "
+                                             r"seed 1: nextpnr failed for seed 1 \(exit 125\); seed 2: "):
+        synthesize(_sign_bank(), "sign_bank", "ice40-up5k", tmp_path / "new" / "out", seed=[1, 2])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing of the failed sweep is left
+
+
+@pytest.mark.parametrize("bad", ["1,1", "x", "-1", "1,,2", ""])
+def test_bad_seed_lists_are_refused(tmp_path, bad):
+    proc = _mgd_synth("ice40-up5k", tmp_path / "out", "--seed", bad, "sign-bank")
+    assert proc.returncode == 2, proc.stderr
+    assert "--seed must be one or more distinct comma-separated integers" in proc.stderr, proc.stderr
+    assert repr(bad) in proc.stderr and not (tmp_path / "out").exists()
+    with pytest.raises(SynthesisError, match=r"^seed must be a non-negative integer or a non-empty list of "
+                                             r"distinct ones, not \[\]$"):
+        synthesize(None, "x", "ice40-up5k", tmp_path / "y", seed=[])

@@ -67,6 +67,10 @@ class SynthReport:
         The command line that produced the report, when run from ``mgd synth``.
     files : list of str
         Files in the output folder.
+    seed_sweep : list of dict
+        With several placement seeds (:func:`rtl.synth.synthesize`), one entry per seed in the order run:
+        ``seed``, ``fmax_mhz``, ``router``, ``router_tried``, ``nextpnr_s``, ``critical_path``, or ``seed``
+        and ``error``; this report is the fastest seed's. Empty for one seed.
     memories : dict
         Memory of the block (its path below the harness, e.g. ``theta_mem``) -> ``{"mapped_to", "cells"}``:
         the cell Yosys's ``memory_libmap`` chose (``$__PDPW16KD_``, ``$__TRELLIS_DPR16X4_``,
@@ -96,6 +100,7 @@ class SynthReport:
     command: str = ""
     files: list[str] = field(default_factory=list)
     memories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seed_sweep: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -104,8 +109,10 @@ class SynthReport:
         """One line: target, LUT, FF, Fmax."""
         s = self.summary
         bound = " (harness-bound)" if s["fmax_harness_bound"] else ""
+        seeds = (f", the best of {len(self.seed_sweep)} placement seeds (seed {self.seed})"
+                 if self.seed_sweep else "")
         return (f"{self.target} ({self.part}): LUT {s['lut']}, FF {s['ff']}, "
-                f"Fmax {s['fmax_mhz']:.1f} MHz{bound} (target {self.freq_mhz:g} MHz)")
+                f"Fmax {s['fmax_mhz']:.1f} MHz{bound} (target {self.freq_mhz:g} MHz){seeds}")
 
     def to_markdown(self) -> str:
         """The report as Markdown."""
@@ -156,6 +163,22 @@ class SynthReport:
         for clk, f in self.fmax.items():
             lines.append(f"| `{clk}` | {f['achieved_mhz']:.2f} | {f['constraint_mhz']:g} | "
                          f"{'yes' if f['met'] else 'no'} |")
+        if self.seed_sweep:
+            ok = sorted(r["fmax_mhz"] for r in self.seed_sweep if "fmax_mhz" in r)
+            median = ok[len(ok) // 2] if len(ok) % 2 else (ok[len(ok) // 2 - 1] + ok[len(ok) // 2]) / 2
+            lines += ["", "## Placement seeds", "",
+                      f"{len(self.seed_sweep)} seeds placed and routed; this report is the fastest "
+                      f"(seed {self.seed}). Fmax over the seeds that routed: best {ok[-1]:.2f}, median "
+                      f"{median:.2f}, worst {ok[0]:.2f} MHz.", "",
+                      "| seed | Fmax (MHz) | router | nextpnr (s) | worst path or error |",
+                      "| ---: | ---: | --- | ---: | --- |"]
+            for r in self.seed_sweep:
+                if "error" in r:
+                    lines.append(f"| {r['seed']} | — | — | — | failed: {r['error']} |")
+                    continue
+                routed = r["router"] + "".join(f" (after {t})" for t in r["router_tried"])
+                lines.append(f"| {r['seed']} | {r['fmax_mhz']:.2f} | {routed} | {r['nextpnr_s']:.0f} | "
+                             f"`{r['critical_path']}` |")
         lines += ["", "## Critical paths", "",
                   "One per clock pair, from nextpnr; `<async>` is a pin. A register-to-register path that "
                   "ends in the harness (`harness_xor*`, `serial_out`) is the harness's one-LUT bound: the "

@@ -102,7 +102,7 @@ def test_generate_options_parse_in_any_order(argv):
 ])
 def test_synth_options_parse_in_any_order(argv):
     assert _parsed(argv) == {"command": "synth", "block": "core", "target": "ecp5-25k", "out": "DIR",
-                             "freq": None, "pnr_seed": 1, "quiet": False, "preset": "xor", "config": None,
+                             "freq": None, "pnr_seed": (1,), "quiet": False, "preset": "xor", "config": None,
                              "overrides": [], "router": "router1" if "--router" in argv else None}
 
 
@@ -110,15 +110,15 @@ def test_synth_options_after_the_block_override_those_before():
     got = _parsed(["synth", "--target", "ice40-up5k", "--out", "A", "--freq", "12", "core", "--out", "B",
                    "--quiet", "--seed", "7"])
     picked = (got["target"], got["out"], got["freq"], got["quiet"], got["pnr_seed"])
-    assert picked == ("ice40-up5k", "B", 12.0, True, 7)
+    assert picked == ("ice40-up5k", "B", 12.0, True, (7,))
 
 
 def test_synth_placement_seed_and_block_seed_stay_apart():
     """``--seed`` before ``sign-bank`` is nextpnr's, after it the block's own LFSR seed."""
     got = _parsed(["synth", "--target", "ecp5-25k", "--seed", "5", "sign-bank", "--seed", "3"])
-    assert (got["pnr_seed"], got["seed"]) == (5, 3)
+    assert (got["pnr_seed"], got["seed"]) == ((5,), 3)
     got = _parsed(["synth", "sign-bank", "--target", "ecp5-25k"])
-    assert (got["pnr_seed"], got["seed"]) == (1, 1)
+    assert (got["pnr_seed"], got["seed"]) == ((1,), 1)
 
 
 @pytest.mark.parametrize("argv", [["synth", "core", "--preset", "xor"], ["synth", "--out", "D", "sign-bank"]])
