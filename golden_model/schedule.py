@@ -120,7 +120,7 @@ def folded_cycles(start: int, steps: int, tau_x: int, tau_theta: int, *, layers,
     ``run_setup + Σ_n [takes_baseline(n) · baseline + perturbed + correlate]`` with the segment lengths of
     :func:`folded_passes` (0 for a run of no steps): every step has a perturbed pass and a correlate sweep,
     a baseline pass where :func:`takes_baseline` says so, and nothing overlaps. The pipeline gaps
-    (``layer_gap``, ``correlate_gap``) and the run's setup cycle are the core's (its constants
+    (``layer_gap``, ``correlate_gap``) and the run's setup cycles are the core's (its constants
     ``rtl.folded.core.LAYER_GAP``, ``CORRELATE_GAP``, ``RUN_SETUP``).
 
     Example: digits 64-32-10 at P = 8, gaps 3 and 2, τ's = 1, node mode: baseline 4·65 + 2·33 + 6 = 332,

@@ -212,8 +212,9 @@ CORR_READ = CORR_LANES - 2
 LAYER_GAP = NEURON
 #: idle cycles after the correlate sweep (θ/M written at CORR_LANES + 4, events counted at + 5)
 CORRELATE_GAP = CORR_LANES + EVENTS_LATENCY
-#: cycles a run spends before its first item (the sequencer leaves idle)
-RUN_SETUP = 1
+#: cycles a run spends before its first item: the τ check's register (``TauCheck(registered=True)``), then
+#: the sequencer leaves idle
+RUN_SETUP = 2
 #: deepest parameter memory built (words of P lanes): a 16-bit address
 MAX_DEPTH = 1 << 16
 #: words of one input-ROM bank: the training inputs are split into banks of at most this many words, each
@@ -510,11 +511,14 @@ class FoldedCore(MGDCoreBase):
 
         m.submodules.sequencer = seq = Sequencer(layout=lo, node=node, n_samples=len(self._x),
                                                  layer_gap=LAYER_GAP, correlate_gap=CORRELATE_GAP)
-        host_ctrl, load_write, loaded = self._load_control(m, seq)
-        m.submodules.tau_check = check = TauCheck(tau_theta_max=self.tau_theta_max)  # unrunnable τ's: refused
+        # unrunnable τ's are refused; the check is a register stage (the host path was the critical path)
+        m.submodules.tau_check = check = TauCheck(tau_theta_max=self.tau_theta_max, registered=True)
+        busy = Signal()  # status.busy: the sequencer's, or an accepted start in the τ check's register
+        m.d.comb += busy.eq(seq.busy | check.pending)
+        host_ctrl, load_write, loaded = self._load_control(m, busy)
         wiring.connect(m, wiring.flipped(host_ctrl), check.host)
         wiring.connect(m, check.ctrl, seq.ctrl)
-        m.d.comb += [check.busy.eq(seq.busy), check.step.eq(seq.n)]
+        m.d.comb += [check.busy.eq(seq.busy), check.stepped.eq(seq.stepped)]
         active = seq.active
 
         # ---- memories -------------------------------------------------------------------------------
@@ -856,9 +860,9 @@ class FoldedCore(MGDCoreBase):
             with m.If(seq.update):
                 m.d.sync += updates.eq(updates + 1)
         m.d.sync += sat.eq(sat + cl.events)  # 0 but in a correlate item's stage CORR_LANES + EVENTS_LATENCY
-        with m.If(seq.busy):
+        with m.If(busy):
             m.d.sync += cycles.eq(cycles + 1)
-        m.d.comb += [st.busy.eq(seq.busy), st.step.eq(seq.n), st.updates.eq(updates), st.last_cost.eq(c_reg),
+        m.d.comb += [st.busy.eq(busy), st.step.eq(seq.n), st.updates.eq(updates), st.last_cost.eq(c_reg),
                      st.c0.eq(c0), st.sample.eq(sample), st.sat_events.eq(sat), st.cycles.eq(cycles),
                      st.refused.eq(check.refused)]
 
@@ -873,13 +877,14 @@ class FoldedCore(MGDCoreBase):
             self._digests(m, s_g, s_t, write_g if g_mem is not None else None, write_theta, cl, param_mask)
         return m
 
-    def _load_control(self, m: Module, seq: Sequencer) -> tuple:
+    def _load_control(self, m: Module, busy: Signal) -> tuple:
         """The host protocol's step 0 (``samples = "stream"``; :mod:`rtl.contract`): the ``loaded`` counter
         (0 on reset and on ``load_restart``), ``load.ready`` (idle and not full), and the host's ``ctrl`` as
         the sequencer sees it, ``start`` ignored until ``loaded == load_beats``.
 
         ``ready`` is a register (the write enables of the stores, SPRAM on iCE40, then start at a flip-flop,
-        not at the sequencer's ``busy`` logic): high in the cycle after one in which the core was idle, did
+        not at the sequencer's ``busy`` logic): high in the cycle after one in which the core (``busy``,
+        ``status.busy``) was idle, did
         not take a ``start`` and would not be full. An idle core becomes busy only by taking a ``start``, so
         it is never high while busy or full, and it rises one clock after ``busy`` falls.
 
@@ -902,7 +907,7 @@ class FoldedCore(MGDCoreBase):
             m.d.comb += getattr(ctrl, name).eq(getattr(self.ctrl, name) & full if name == "start"
                                                else getattr(self.ctrl, name))
         full_next = ~self.load_restart & (full | (write & (loaded == self.load_beats - 1)))
-        m.d.sync += ready.eq(~seq.busy & ~ctrl.start & ~full_next)
+        m.d.sync += ready.eq(~busy & ~ctrl.start & ~full_next)
         return ctrl, write, loaded
 
     def _digests(self, m: Module, s_g: dict, s_t: dict, write_g, write_theta, cl, param_mask) -> None:

@@ -44,7 +44,9 @@ class Sequencer(wiring.Component):
     ``layer_gap`` idle cycles (the pipeline writes the layer's outputs before the next layer reads them); the
     correlate sweep is ``depth`` items followed by
     ``correlate_gap`` idle cycles (the last writes land before θ is read again). A run starts with one
-    setup cycle. So the busy cycles of a run are exactly :func:`golden_model.schedule.folded_cycles`.
+    setup cycle. So the busy cycles of a run are exactly :func:`golden_model.schedule.folded_cycles` with
+    ``run_setup = 1`` (the core's ``status.busy`` adds the clock of its registered τ check:
+    :data:`rtl.folded.core.RUN_SETUP`).
 
     Parameters
     ----------
@@ -59,7 +61,9 @@ class Sequencer(wiring.Component):
     Attributes
     ----------
     ctrl : Out(ControlSignature)
-        The host's ``start``/``stop``/``n_steps``/τ's (τ registers loaded on ``start``).
+        The host's ``start``/``stop``/``n_steps``, and the τ's, read at every clock: they must hold the
+        training's τ's from the clock of a ``start`` on (the folded core's :class:`rtl.tau_check.TauCheck`,
+        ``registered``, gives the accepted ones, which change only with an accepted start).
     busy : Out(1)
         Steps remain or one is in progress (``status.busy``; ``status.cycles`` counts these cycles).
     active : Out(1)
@@ -87,6 +91,8 @@ class Sequencer(wiring.Component):
         This step's sample ``k = (n // τ_x) % n_train`` and its first words in the input and target ROMs.
     n : Out(32)
         Steps completed.
+    stepped : Out(1)
+        A step has completed since reset (``n != 0``, a flip-flop: the τ check's "reset state" test).
 
     Latency: every output is combinational from registers.
     """
@@ -112,7 +118,7 @@ class Sequencer(wiring.Component):
             "skip": Out(1), "update": Out(1), "advance": Out(1), "step_end": Out(1),
             "sample": Out(index_bits(n_samples)),
             "x_base": Out(range(max(2, n_samples * lo.in_words[0]))),
-            "t_base": Out(range(max(2, n_samples * lo.out_words))), "n": Out(STEP_BITS),
+            "t_base": Out(range(max(2, n_samples * lo.out_words))), "n": Out(STEP_BITS), "stepped": Out(1),
         })
 
     @property
@@ -133,7 +139,15 @@ class Sequencer(wiring.Component):
         # ``left != 1``, an equality on a register, not ``n + 1 != limit`` (an adder and a compare, which was
         # the digits core's critical path into the step's clock enables)
         left = Signal(STEP_BITS)
-        taus = {k: Signal(TAU_BITS, init=1, name=f"{k}_reg") for k in ("tau_x", "tau_p", "tau_theta")}
+        # ``left != 0`` and ``left == 1`` as flip-flops, written with ``left`` from its next value: busy, the
+        # idle state's start and the step end's run-on decision read one register, not a 32-bit compare (it
+        # sat on the τ check's path into busy and on the digits core's critical path)
+        left_next = Signal(STEP_BITS)
+        more, one = Signal(), Signal()
+        m.d.sync += [left.eq(left_next), more.eq(left_next != 0), one.eq(left_next == 1)]
+        stepped = Signal()  # a step has completed since reset (``n != 0``), for the τ check
+        # the τ's as ctrl holds them (the τ check's accepted ones: no second copy of 63 flip-flops here)
+        taus = {k: getattr(self.ctrl, k) for k in ("tau_x", "tau_p", "tau_theta")}
         cnt = {k: Signal(TAU_BITS, name=f"cnt_{k}") for k in taus}
         # ``(n + 1) % τ == 0`` for the step in progress, registered (the counters' add-and-compare was the
         # core's critical path into the sample address): the counters change only at a step's end and the τ's
@@ -153,12 +167,19 @@ class Sequencer(wiring.Component):
         step_end = (state == _GAP) & (gap == 0) & (phase == CORR)
 
         # ---- host protocol (as rtl.controller.Controller) --------------------------------------------
+        # ``left`` (the step in progress included) after this clock: a start counts from the step in
+        # progress, a stop ends the run after it (none in progress: now), and at a step's end one fewer, where
+        # a stop ends the run and a start (or a run already at 0: a start of 0 steps mid-step) counts from
+        # the next step, never below 0
+        n_steps = self.ctrl.n_steps
+        m.d.comb += left_next.eq(left)
         with m.If(self.ctrl.start):
-            m.d.sync += left.eq(self.ctrl.n_steps)
-            for k, reg in taus.items():
-                m.d.sync += reg.eq(getattr(self.ctrl, k))
-        with m.If(self.ctrl.stop):  # after the step in progress (none in progress: now)
-            m.d.sync += left.eq(state != _IDLE)
+            m.d.comb += left_next.eq(n_steps)
+        with m.If(self.ctrl.stop):
+            m.d.comb += left_next.eq(state != _IDLE)
+        with m.If(step_end):
+            after = Mux(self.ctrl.start, Mux(n_steps == 0, 0, n_steps - 1), Mux(more, left - 1, 0))
+            m.d.comb += left_next.eq(Mux(self.ctrl.stop, 0, after))
 
         def begin_step(base) -> None:
             m.d.sync += [state.eq(_ISSUE), phase.eq(Mux(base, BASE, PERT)), layer.eq(0), group.eq(0),
@@ -166,7 +187,7 @@ class Sequencer(wiring.Component):
 
         with m.Switch(state):
             with m.Case(_IDLE):
-                with m.If((left != 0) & ~self.ctrl.stop):
+                with m.If(more & ~self.ctrl.stop):
                     begin_step(need_base)
             with m.Case(_ISSUE):
                 m.d.sync += addr.eq(addr + 1)
@@ -194,12 +215,9 @@ class Sequencer(wiring.Component):
                 m.d.sync += gap.eq(gap - 1)
                 with m.If(gap == 0):
                     with m.If(phase == CORR):
-                        # end of step n: counters, sample, baseline flag; then the next step or idle
-                        # left, as ``limit - n`` was: a stop ends the run here, a start now counts from n;
-                        # both decrements before the start's mux (the τ check's accept was the critical
-                        # path into a 32-bit carry chain)
-                        left_now = Mux(self.ctrl.start, self.ctrl.n_steps - 1, left - 1)
-                        m.d.sync += [n.eq(n + 1), left.eq(Mux(self.ctrl.stop, 0, left_now)),
+                        # end of step n: counters, sample, baseline flag; then the next step or idle (a
+                        # start in this clock: idle for a clock, then its run)
+                        m.d.sync += [n.eq(n + 1), stepped.eq(1),
                                      need_base.eq(wrap["tau_x"] | wrap["tau_theta"]), state.eq(_IDLE)]
                         for k in taus:
                             m.d.sync += cnt[k].eq(Mux(wrap[k], 0, cnt[k] + 1))
@@ -209,7 +227,7 @@ class Sequencer(wiring.Component):
                             with m.Else():
                                 m.d.sync += [sample.eq(sample + 1), x_base.eq(x_base + lo.in_words[0]),
                                              t_base.eq(t_base + lo.out_words)]
-                        with m.If((left != 1) & ~self.ctrl.stop):
+                        with m.If(more & ~one & ~self.ctrl.stop):
                             begin_step(wrap["tau_x"] | wrap["tau_theta"])
                     with m.Elif(~last_layer):
                         m.d.sync += [state.eq(_ISSUE), layer.eq(layer + 1),
@@ -218,7 +236,7 @@ class Sequencer(wiring.Component):
                         m.d.sync += [state.eq(_ISSUE), phase.eq(phase + 1), layer.eq(0), addr.eq(0)]
 
         m.d.comb += [
-            self.busy.eq((state != _IDLE) | (left != 0)), self.active.eq(state != _IDLE),
+            self.busy.eq((state != _IDLE) | more), self.active.eq(state != _IDLE), self.stepped.eq(stepped),
             self.valid.eq(state == _ISSUE), self.phase.eq(phase), self.layer.eq(layer),
             self.group.eq(group), self.index.eq(index), self.lane.eq(lane), self.word.eq(word),
             self.addr.eq(addr), self.first.eq(skip | (index == 0)), self.last.eq(end_row),

@@ -156,7 +156,7 @@ class MGDTrainer(wiring.Component):
         m.submodules.tau_check = check = self._tau_check  # a start with τ's the core cannot run is refused
         wiring.connect(m, wiring.flipped(self.ctrl), check.host)
         wiring.connect(m, check.ctrl, ctrl.ctrl)
-        m.d.comb += [check.busy.eq(ctrl.busy), check.step.eq(ctrl.step)]
+        m.d.comb += [check.busy.eq(ctrl.busy), check.stepped.eq(ctrl.step != 0)]
         m.d.comb += [bank.advance.eq(ctrl.advance),
                      self.issue_valid.eq(ctrl.issue_valid), self.issue_baseline.eq(ctrl.issue_baseline),
                      self.issue_sample.eq(ctrl.sample), self.signs.eq(bank.signs)]

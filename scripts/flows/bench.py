@@ -249,7 +249,7 @@ def folded_schedule(tasks: Sequence[str] = FOLDED_TASKS, lanes: Sequence[int] = 
     bound a pass cannot beat) and the step's ratio to ``3·⌈MACs/P⌉`` (baseline + perturbed + correlate, each
     a sweep over the parameters); and with ``measure``, the cycles per step measured free-running in ``sim``
     after ``checked_steps`` checked bit-exact (:func:`testbench.cosim.run_cosim`), the schedule's count for
-    that same run (its one setup cycle included) and measured ÷ derived.
+    that same run (its setup cycles included) and measured ÷ derived.
     """
     from golden_model.schedule import fold, folded_passes
     from rtl.cores import build_core

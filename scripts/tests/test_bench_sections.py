@@ -12,7 +12,7 @@ import pytest
 
 from golden_model.config import apply_overrides, from_preset
 from golden_model.studies.fixed_bench import FIXED_CASES
-from rtl.folded.core import CORRELATE_GAP, LAYER_GAP
+from rtl.folded.core import CORRELATE_GAP, LAYER_GAP, RUN_SETUP
 from scripts.cmd_bench import SECTIONS
 from scripts.flows.bench import (
     COSIM_CASES,
@@ -94,5 +94,7 @@ def test_folded_schedule_table_is_the_schedule_and_measures_it():
                                                 free_steps=40).items() if k != "configuration"]
     assert measured["bit_exact"] and measured["PE x SIMD"] == "2 x 4"
     assert measured["cycles/step measured"] == measured["cycles/step schedule of the run (setup included)"]
-    # two passes of two layers (one item and a gap each), a sweep of two items and its gap, one setup cycle
-    assert measured["cycles/step measured"] == pytest.approx(2 * 2 * (1 + lg) + 2 + cg + 1 / 40), measured
+    # two passes of two layers (one item and a gap each), a sweep of two items and its gap, the run's setup
+    # (the τ check's register and the sequencer's first clock) over the 40 free-running steps
+    step = 2 * 2 * (1 + lg) + 2 + cg
+    assert measured["cycles/step measured"] == pytest.approx(step + RUN_SETUP / 40), measured

@@ -16,7 +16,7 @@ from golden_model.config import apply_overrides, from_preset
 from golden_model.fixed_mgd import train
 from golden_model.schedule import folded_cycles, spatial_cycles
 from golden_model.studies.explore import Axis, ExploreError, default_axes, parse_axis, point_configs
-from rtl.folded.core import CORRELATE_GAP, LAYER_GAP
+from rtl.folded.core import CORRELATE_GAP, LAYER_GAP, RUN_SETUP
 from scripts.cli import main
 from scripts.flows import explore as flow
 
@@ -150,7 +150,7 @@ def test_folded_lanes_are_checked_against_the_part_and_counted_by_the_schedule(t
                 f"be at most {largest[mode]} on ecp5-25k, not {p} ")
         assert row["fold"] == {8: "8", 16: "16", 32: "16 x 2", 128: "16 x 8"}[p]
         want = folded_cycles(0, 2000, 1, 1, layers=cfg.network.layers, lanes=p, perturbation=mode,
-                             layer_gap=LAYER_GAP, correlate_gap=CORRELATE_GAP, run_setup=1) / 2000
+                             layer_gap=LAYER_GAP, correlate_gap=CORRELATE_GAP, run_setup=RUN_SETUP) / 2000
         assert row["cycles_per_step"] == want, row
     # the README's table: node 292 / 191 / 117 / 63, weight 390 / 240 / 141 / 69 cycles per step
     per = {(r["values"]["mgd.perturbation"], r["lanes"]): round(r["cycles_per_step"]) for r in rows}

@@ -93,7 +93,11 @@ async def _readback(ctx, core, n: int) -> tuple[list[int], list[int], list[int]]
 
 
 def _check(config, steps: int, chunks: list[int], own_data: bool = True, stop_after: int | None = None,
-           verify: bool = True, other_data: bool = False) -> None:
+           verify: bool = True, other_data: bool = False, restart: int | None = None) -> None:
+    """Run ``steps`` in runs of ``chunks`` and compare everything with the model after each run.
+    ``stop_after``: each run is 1000 steps, stopped ``stop_after`` clocks after its start; with ``restart``
+    a start of ``restart`` steps is sent then instead (mid-step: the step in progress counts as one of them,
+    at least it completes)."""
     core, model = _core_and_model(config, own_data, verify, other_data)
     spec = core.spec
     n = spec.layout.n_params
@@ -118,13 +122,25 @@ def _check(config, steps: int, chunks: list[int], own_data: bool = True, stop_af
             ctx.set(c.start, 1)
             await ctx.tick()
             ctx.set(c.start, 0)
-            if stop_after is not None:  # stop mid-run: the core finishes the step in progress
+            if stop_after is not None and restart is None:  # stop mid-run: the step in progress finishes
                 await ctx.tick().repeat(stop_after)
                 ctx.set(c.stop, 1)
                 await ctx.tick()
                 ctx.set(c.stop, 0)
                 chunk = ctx.get(st.step) + (1 if ctx.get(st.busy) else 0) - done
-            await ctx.tick().until(~st.busy)
+            elif stop_after is not None:  # a start mid-step: the run counts again from the step in progress
+                await ctx.tick().repeat(stop_after)
+                ctx.set(c.n_steps, restart)
+                ctx.set(c.start, 1)
+                await ctx.tick()
+                ctx.set(c.start, 0)
+                chunk = ctx.get(st.step) + max(restart, 1) - done
+            for _ in range(100 * core.cycles(done, chunk + 1, spec.tau_x, spec.tau_p, spec.tau_theta)):
+                if not ctx.get(st.busy):
+                    break
+                await ctx.tick()
+            assert not ctx.get(st.busy), f"still busy after {done} + {chunk} steps' time"
+
             model.run(chunk, record=False)
             where = f"after step {done + chunk - 1} (run of {chunk}); {spec.describe()}"
             assert ctx.get(st.cycles) - cycles0 == core.cycles(done, chunk, spec.tau_x, spec.tau_p,
@@ -253,6 +269,14 @@ def test_folded_core_stop_ends_after_the_step_in_progress():
            stop_after=100)
 
 
+@pytest.mark.parametrize("restart", [0, 1, 3])
+def test_folded_core_start_mid_step_counts_from_the_step_in_progress(restart):
+    """A second start in the middle of step 1 (74 cycles a step here): ``n_steps`` more counting that step,
+    and a start of 0 steps ends the run after it (it once ran on for 2**32 steps)."""
+    _check(_shaped([4, 3, 2], "hardware.lanes=2", "mgd.perturbation=node", "mgd.tau_theta=2"), 2, [1],
+           stop_after=110, restart=restart)
+
+
 def test_folded_core_stop_at_every_clock_around_a_step_end():
     """A stop in the last clocks of a step, in the step-end clock itself (74 cycles a step here, plus the
     run's setup clock) and just after it: the sequencer's count of steps left ends the run after the step in
@@ -273,9 +297,9 @@ def test_folded_schedule_formula():
                                                             "correlate": 328}
     kw = {"layers": [64, 32, 10], "lanes": 8, "perturbation": "node", "layer_gap": LAYER_GAP,
           "correlate_gap": CORRELATE_GAP, "run_setup": RUN_SETUP}
-    assert folded_cycles(0, 10, 1, 1, **kw) == 1 + 10 * (722 + 4 * lg + cg)
+    assert folded_cycles(0, 10, 1, 1, **kw) == RUN_SETUP + 10 * (722 + 4 * lg + cg)
     # τ_x = τ_θ = 4: one baseline pass per block of four steps
-    assert folded_cycles(0, 8, 4, 4, **kw) == 1 + 8 * (396 + 2 * lg + cg) + 2 * (326 + 2 * lg)
+    assert folded_cycles(0, 8, 4, 4, **kw) == RUN_SETUP + 8 * (396 + 2 * lg + cg) + 2 * (326 + 2 * lg)
     assert folded_cycles(3, 0, 1, 1, **kw) == 0
 
 

@@ -158,3 +158,84 @@ def test_refused_start_while_running_leaves_the_run_alone():
 
     sim.add_testbench(tb)
     sim.run()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_registered_check_is_the_combinational_one_a_clock_later(seed):
+    """``TauCheck(registered=True)`` (the folded core's) against the combinational one (the spatial core's),
+    each in front of a sequencer model (``start`` loads ``n_steps`` steps left, one step a clock, ``stop``
+    clears them), on a seeded random host with resets now and then: ``refused`` is the same at every
+    clock, the registered ``ctrl`` is the combinational one a clock later (its τ's when it starts), and
+    busy (the sequencer's, or ``pending``) rises in the same clock and falls one clock later."""
+    import random
+
+    from amaranth import Module, ResetInserter, Signal
+
+    rng = random.Random(seed)
+    top = Module()
+    top.submodules.comb = comb = TauCheck(tau_theta_max=3)
+    top.submodules.reg = reg = TauCheck(tau_theta_max=3, registered=True)
+    assert (comb.latency, reg.latency) == (0, 1)
+    members = list(comb.host.signature.members)
+    rst = Signal()
+    sim = Simulator(ResetInserter(rst)(top))
+    sim.add_clock(1e-6)
+
+    async def tb(ctx):
+        seq = {"comb": [0, 0], "reg": [0, 0]}  # steps left, steps run
+        history, accepted, resets = [], 0, 0
+        own = {k: rng.choice((1, 2, 3)) for k in ("tau_x", "tau_p", "tau_theta")}  # the training's τ's
+        for cycle in range(1500):
+            if rng.random() < 0.02:  # back to the reset state (fresh: any τ's are accepted), both alike
+                ctx.set(rst, 1)
+                await ctx.tick()
+                ctx.set(rst, 0)
+                seq = {"comb": [0, 0], "reg": [0, 0]}
+                history.clear()
+                resets += 1
+            taus = dict(own)
+            if rng.random() < 0.15:  # now and then other τ's: 0, above the maximum (3), or only changed
+                taus[rng.choice(list(taus))] = rng.choice((0, 1, 2, 4))
+            host = {"start": int(rng.random() < 0.3), "stop": int(rng.random() < 0.04),
+                    "n_steps": rng.choice((0, 0, 1, 2, 5)), **taus}
+            for chk in (comb, reg):
+                for k, v in host.items():
+                    ctx.set(getattr(chk.host, k), v)
+            for name, chk in (("comb", comb), ("reg", reg)):
+                ctx.set(chk.busy, int(seq[name][0] != 0))
+                ctx.set(chk.stepped, int(seq[name][1] != 0))
+            out = {name: {k: ctx.get(getattr(chk.ctrl, k)) for k in members}
+                   for name, chk in (("comb", comb), ("reg", reg))}
+            pend = ctx.get(reg.pending)
+            busy = (seq["comb"][0] != 0, seq["reg"][0] != 0 or pend)
+            seq_busy = seq["reg"][0] != 0
+            if history and history[-1][2] and seq_busy and not history[-1][3]:  # the hand-over: both high
+                assert pend, f"cycle {cycle} (seed {seed}): pending fell as the sequencer's busy rose"
+            history.append((out, busy, pend, seq_busy))
+            accepted += out["comb"]["start"]
+            msg = f"cycle {cycle} (seed {seed}): host {host}"
+            assert ctx.get(reg.refused) == ctx.get(comb.refused), msg
+            if len(history) > 1:
+                was = history[-2][0]["comb"]
+                keys = members if out["reg"]["start"] else ("start", "stop", "n_steps")  # τ's: at a start
+                assert {k: out["reg"][k] for k in keys} == {k: was[k] for k in keys}, msg
+                assert busy[1] == (busy[0] or history[-2][1][0]), msg
+            for name in seq:
+                left, n = seq[name]
+                if left:
+                    left, n = left - 1, n + 1
+                if out[name]["start"]:
+                    left = out[name]["n_steps"]
+                if out[name]["stop"]:
+                    left = 0
+                seq[name] = [left, n]
+            await ctx.tick()
+        assert accepted > 50 and resets > 10, f"seed {seed}: {accepted} starts accepted, {resets} resets"
+
+    sim.add_testbench(tb)
+    sim.run()
+
+
+def test_tau_check_rejects_a_bad_registered_flag():
+    with pytest.raises(ValueError, match="registered must be True or False, not 1"):
+        TauCheck(tau_theta_max=2, registered=1)
