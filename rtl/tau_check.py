@@ -106,7 +106,7 @@ class TauCheck(wiring.Component):
         m = Module()
         host = self.host
         # τ's of the last accepted start; τ_θ in the bits of tau_theta_max (an accepted one is at most that:
-        # the cores the presets build run τ_θ = 1, 20 flip-flops fewer, which the digits core on the UP5K needs)
+        # the presets' cores run τ_θ = 1, 20 flip-flops fewer, which the digits core on the UP5K needs)
         loaded = {k: Signal(TAU_BITS if k != "tau_theta" else range(self._tau_theta_max + 1),
                             name=f"accepted_{k}") for k in _TAUS}
         pending = Signal() if self._registered else Const(0)

@@ -32,8 +32,9 @@ def _run(args: argparse.Namespace) -> int:
     target = get_target(args.target)  # fails fast, before building the block
     component, top, params = build_block(args)
     freq = args.freq if args.freq is not None else target.default_freq_mhz
-    with tqdm(total=len(_STAGES), desc=f"synth {top} [{target.name}]", unit="stage", file=sys.stderr,
-              bar_format="{desc}: {n_fmt}/{total_fmt}{postfix} [{elapsed}]",
+    seeds = args.pnr_seed
+    with tqdm(total=len(_STAGES) * len(seeds), desc=f"synth {top} [{target.name}]", unit="stage",
+              file=sys.stderr, bar_format="{desc}: {n_fmt}/{total_fmt}{postfix} [{elapsed}]",
               disable=args.quiet) as bar:
         started: list[str] = []
 
@@ -43,7 +44,6 @@ def _run(args: argparse.Namespace) -> int:
             started.append(stage)
             bar.set_postfix_str(_STAGES.get(stage, stage))
 
-        seeds = args.pnr_seed
         report = synthesize(component, top, target.name, args.out, freq_mhz=freq,
                             seed=seeds[0] if len(seeds) == 1 else list(seeds),
                             router=args.router,

@@ -9,7 +9,10 @@ Structure
 - :mod:`rtl.folded.layout`: the memory map (θ, G, M, the weight-mode LFSR lane states: one word of P lanes
   per address; activations and samples likewise; the sample ROMs' coding).
 - :mod:`rtl.folded.sequencer`: one item per clock (a parameter address and a layer input), the step's
-  segments (baseline pass, perturbed pass, correlate-and-update sweep), τ counters, host protocol.
+  segments (baseline pass, perturbed pass, correlate-and-update sweep), τ counters, host protocol; in
+  front of it :class:`rtl.tau_check.TauCheck` ``registered``: the host's ``start``, ``stop`` and
+  ``n_steps`` reach the sequencer a clock later, with the accepted τ's (``status.busy`` covers that clock:
+  :data:`RUN_SETUP` = 2).
 - :mod:`rtl.folded.mac`: P forward multipliers and exact accumulators.
 - :mod:`rtl.folded.neurons`: the activation of a group; :mod:`rtl.folded.cost`: the cost over the output
   groups.
