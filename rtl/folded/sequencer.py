@@ -135,9 +135,8 @@ class Sequencer(wiring.Component):
         addr = Signal.like(self.addr)
         gap = Signal(range(max(self._layer_gap, self._correlate_gap) + 1))
         n = Signal(STEP_BITS)
-        # steps left in the run, the one in progress included: the run-on decision at a step's end is
-        # ``left != 1``, an equality on a register, not ``n + 1 != limit`` (an adder and a compare, which was
-        # the digits core's critical path into the step's clock enables)
+        # steps left in the run, the one in progress included: the run-on decision at a step's end reads
+        # flags of it, not ``n + 1 != limit`` (an adder and a compare, once the digits core's critical path)
         left = Signal(STEP_BITS)
         # ``left != 0`` and ``left == 1`` as flip-flops, written with ``left`` from its next value: busy, the
         # idle state's start and the step end's run-on decision read one register, not a 32-bit compare (it
@@ -216,7 +215,7 @@ class Sequencer(wiring.Component):
                 with m.If(gap == 0):
                     with m.If(phase == CORR):
                         # end of step n: counters, sample, baseline flag; then the next step or idle (a
-                        # start in this clock: idle for a clock, then its run)
+                        # start in this clock as the old run ends: idle for a clock, then the new run)
                         m.d.sync += [n.eq(n + 1), stepped.eq(1),
                                      need_base.eq(wrap["tau_x"] | wrap["tau_theta"]), state.eq(_IDLE)]
                         for k in taus:
