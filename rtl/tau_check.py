@@ -131,8 +131,8 @@ class TauCheck(wiring.Component):
             for name in ControlSignature().members:
                 m.d.comb += getattr(self.ctrl, name).eq(accept if name == "start" else getattr(host, name))
             return m
-        # one clock later: start, stop and n_steps registered; the τ's are the accepted ones (the sequencer
-        # loads them only with a start, which is the clock after they were accepted)
+        # one clock later: start, stop and n_steps registered; the τ's are the accepted ones, which change
+        # only in the clock of an accepted start, one before the sequencer sees that start
         start, stop, n_steps = Signal(), Signal(), Signal.like(host.n_steps, name="n_steps_r")
         m.d.sync += [start.eq(accept), stop.eq(host.stop), n_steps.eq(host.n_steps),
                      pending.eq(accept & (host.n_steps != 0) & ~host.stop)]  # a stop with it: no run
