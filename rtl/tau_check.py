@@ -23,7 +23,10 @@ from rtl.contract import (
     ControlSignature,
 )
 
-__all__ = ["TauCheck"]
+__all__ = ["TauCheck", "REGISTERED_LATENCY"]
+
+#: clocks from the host's ``ctrl`` to the sequencer's with ``TauCheck(registered=True)``
+REGISTERED_LATENCY = 1
 
 _TAUS = ("tau_x", "tau_p", "tau_theta")
 
@@ -100,7 +103,7 @@ class TauCheck(wiring.Component):
     @property
     def latency(self) -> int:
         """Clocks from the host's ``ctrl`` to the sequencer's (0, or 1 when ``registered``)."""
-        return int(self._registered)
+        return REGISTERED_LATENCY if self._registered else 0
 
     def elaborate(self, platform: object) -> Module:
         m = Module()

@@ -45,7 +45,7 @@ def _run(args: argparse.Namespace) -> int:
             bar.set_postfix_str(_STAGES.get(stage, stage))
 
         report = synthesize(component, top, target.name, args.out, freq_mhz=freq,
-                            seed=seeds[0] if len(seeds) == 1 else list(seeds),
+                            seed=list(seeds),
                             router=args.router,
                             params=params, progress=progress,
                             command=shlex.join(["mgd", *sys.argv[1:]]))

@@ -188,7 +188,7 @@ from rtl.multiplier import LATENCY as MULTIPLIER_LATENCY
 from rtl.multiplier import Multiplier
 from rtl.pipeline import elements, pack
 from rtl.spec import fail
-from rtl.tau_check import TauCheck
+from rtl.tau_check import REGISTERED_LATENCY, TauCheck
 
 __all__ = ["FoldedCore", "LAYER_GAP", "CORRELATE_GAP", "RUN_SETUP", "MAX_DEPTH", "BLOCK_DEPTH",
            "REGISTER_DEPTH", "STORE_BANK", "SAMPLE_STORES"]
@@ -217,7 +217,7 @@ LAYER_GAP = NEURON
 CORRELATE_GAP = CORR_LANES + EVENTS_LATENCY
 #: cycles a run spends before its first item: the τ check's register (``TauCheck(registered=True)``), then
 #: the sequencer leaves idle
-RUN_SETUP = 2
+RUN_SETUP = REGISTERED_LATENCY + 1
 #: deepest parameter memory built (words of P lanes): a 16-bit address
 MAX_DEPTH = 1 << 16
 #: words of one input-ROM bank: the training inputs are split into banks of at most this many words, each

@@ -182,8 +182,7 @@ def synthesize(component: wiring.Component, top_name: str, target: str, out_dir:
                 sweep.append({"seed": s, "error": str(exc).splitlines()[0]})
                 shutil.rmtree(build, ignore_errors=True)
                 continue
-            reg2reg = [q for q in report.critical_paths if "<async>" not in (q["from_clock"], q["to_clock"])]
-            worst = max(reg2reg, key=lambda q: q["delay_ns"], default=None)
+            worst = _worst_reg2reg(report.critical_paths)
             sweep.append({"seed": s, "fmax_mhz": report.summary["fmax_mhz"], "router": report.router,
                           "router_tried": list(report.router_tried),
                           "nextpnr_s": report.stage_seconds.get("nextpnr"),
@@ -315,8 +314,7 @@ def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, 
     })
     summary["ff_block"] = summary["ff"] - harness.overhead_ff
     paths = _report.critical_paths(pnr)
-    reg2reg = [p for p in paths if "<async>" not in (p["from_clock"], p["to_clock"])]
-    worst = max(reg2reg, key=lambda p: p["delay_ns"]) if reg2reg else None
+    worst = _worst_reg2reg(paths)
     summary["fmax_harness_bound"] = bool(worst and worst["ends_in_harness"])
     versions = {
         "yosys": stat.get("creator", "unknown"),
@@ -340,6 +338,12 @@ def _flow(component: wiring.Component, top_name: str, tgt: Target, build: Path, 
     report.files = sorted([p.name for p in build.iterdir()] + [REPORT_JSON, REPORT_MD])
     _write_report(report, build)
     return report
+
+
+def _worst_reg2reg(paths: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The longest register-to-register path of nextpnr's per-clock-pair list (``<async>`` is a pin)."""
+    return max((p for p in paths if "<async>" not in (p["from_clock"], p["to_clock"])),
+               key=lambda p: p["delay_ns"], default=None)
 
 
 def _write_report(report: SynthReport, build: Path) -> None:

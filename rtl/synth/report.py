@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,7 +166,7 @@ class SynthReport:
                          f"{'yes' if f['met'] else 'no'} |")
         if self.seed_sweep:
             ok = sorted(r["fmax_mhz"] for r in self.seed_sweep if "fmax_mhz" in r)
-            median = ok[len(ok) // 2] if len(ok) % 2 else (ok[len(ok) // 2 - 1] + ok[len(ok) // 2]) / 2
+            median = statistics.median(ok)
             lines += ["", "## Placement seeds", "",
                       f"{len(self.seed_sweep)} seeds placed and routed; this report is the fastest "
                       f"(seed {self.seed}). Fmax over the seeds that routed: best {ok[-1]:.2f}, median "
